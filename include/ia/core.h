@@ -43,7 +43,8 @@ enum ia_status {
     IA_ETIMEOUT = -12,    /* timed out */
     IA_ECANCELED = -13,   /* stopped on request */
     IA_EINTERNAL = -14,   /* a bug: an invariant did not hold */
-    IA_STATUS_MIN = -14
+    IA_EAGAIN = -15,      /* needs a value that is not known yet (shape inference) */
+    IA_STATUS_MIN = -15
 };
 
 /* Static, never NULL: a short name for a status code ("out of memory"). */

@@ -45,9 +45,15 @@ int cli_common_opt(const struct ia_cli_command *cmd, int c, char **argv) {
     if (c == 'h') return cli_help(cmd);
     if (c == '?' || c == ':') {
         /* opterr is off, so say what getopt found wrong. */
-        if (optopt)
+        const char *arg = optind > 0 ? argv[optind - 1] : NULL;
+        if (arg && arg[0] == '-' && arg[1] == '-')
+            return cli_usage(cmd->name, "%s option '%s'",
+                             optopt ? "bad use of" : "unrecognized", arg);
+        if (optopt) {
+            if (c == ':') return cli_usage(cmd->name, "option '-%c' needs a value", optopt);
             return cli_usage(cmd->name, "invalid option '-%c'", optopt);
-        return cli_usage(cmd->name, "unrecognized option '%s'", argv[optind - 1]);
+        }
+        return cli_usage(cmd->name, "unrecognized option '%s'", arg ? arg : "?");
     }
     return -1;
 }

@@ -80,7 +80,10 @@ int ia_pool_create(int n_threads, struct ia_pool **out) {
     pthread_cond_init(&p->done, NULL);
     if (n_threads > 1) {
         p->workers = ia_calloc((size_t)n_threads - 1, sizeof *p->workers);
-        if (!p->workers) goto fail_nomem;
+        if (!p->workers) {
+            p->n_threads = 1; /* no worker started: destroy must join none */
+            goto fail_nomem;
+        }
     }
     for (int i = 1; i < n_threads; i++) {
         struct worker_arg *wa = ia_malloc(sizeof *wa);

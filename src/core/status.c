@@ -21,6 +21,7 @@ static const char *const status_names[] = {
     [12] = "timed out",
     [13] = "canceled",
     [14] = "internal error",
+    [15] = "value not known yet",
 };
 _Static_assert(sizeof status_names / sizeof status_names[0] == 1 - IA_STATUS_MIN,
                "one name per status code");
@@ -55,8 +56,8 @@ int ia_error_wrap(int rc, const char *fmt, ...) {
     va_start(ap, fmt);
     vsnprintf(prefix, sizeof prefix, fmt, ap);
     va_end(ap);
-    memcpy(old, ia_error_msg(), sizeof old);
-    old[sizeof old - 1] = '\0';
+    /* ia_error_msg() may be a short status-name literal: copy by length. */
+    snprintf(old, sizeof old, "%s", ia_error_msg());
     /* Truncating a long chain of context is fine: the start says most. */
     size_t n = strlen(prefix);
     memcpy(err_buf, prefix, n);
