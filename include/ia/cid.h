@@ -93,7 +93,7 @@ void ia_cid_of(uint8_t version, uint64_t codec, const uint8_t *data, size_t len,
 /* IA_OK when data hashes to cid's multihash, else IA_ECORRUPT (message
  * names the CID); IA_EUNSUPPORTED for a hash we cannot compute. */
 int ia_cid_verify(const struct ia_cid *cid, const uint8_t *data, size_t len);
-const char *ia_codec_name(uint64_t codec); /* "raw", "dag-pb", or "unknown" */
+const char *ia_codec_name(uint64_t codec); /* "raw", "dag-pb", "dag-cbor" or "unknown" */
 
 /* ---- dag-pb --------------------------------------------------------------- */
 
@@ -118,11 +118,15 @@ struct ia_pb_node {
     int has_data;
 };
 
-/* Strict dag-pb decoding (field order Links then Data, no unknown fields).
+/* Strict dag-pb decoding (no unknown fields or duplicates, link fields in
+ * order; Data may precede the Links, as the spec asks decoders to accept).
  * On success *out owns only the links array. */
 int ia_pb_node_decode(const uint8_t *buf, size_t len, struct ia_pb_node *out);
 void ia_pb_node_free(struct ia_pb_node *node);
-/* Canonical encoding into a new ia_malloc'd buffer (caller frees). */
+/* Canonical encoding (Links then Data) into a new ia_malloc'd buffer
+ * (caller frees). Writes Data when has_data (even empty), a link's Name
+ * when has_name (even "") and Tsize when has_tsize. Links are written in
+ * the order given: sorting directory entries by name is the caller's. */
 int ia_pb_node_encode(const struct ia_pb_node *node, uint8_t **out, size_t *out_len);
 
 /* ---- UnixFS ---------------------------------------------------------------- */
@@ -153,7 +157,10 @@ struct ia_unixfs {
 
 int ia_unixfs_decode(const uint8_t *buf, size_t len, struct ia_unixfs *out);
 void ia_unixfs_free(struct ia_unixfs *u);
-/* Caller frees *out with ia_free. */
+/* Field for field as ipfs-unixfs marshal(): Type always, Data only when
+ * has_data and data_len > 0, filesize when has_filesize (the JS writes it
+ * for every non-directory, 0 included), blocksizes unpacked, then hashType,
+ * fanout, mode when has_*. Caller frees *out with ia_free. */
 int ia_unixfs_encode(const struct ia_unixfs *u, uint8_t **out, size_t *out_len);
 
 /* The CIDs a block links to (raw: none; dag-pb: its links). *links is
@@ -169,6 +176,11 @@ struct ia_import_profile {
     int raw_leaves;   /* leaves as raw blocks (else UnixFS file nodes) */
     size_t chunk_size;
     int max_links;    /* children per node in the balanced DAG */
+    /* How a folder's node size is measured against the 256 KiB limit above
+     * which the reference importer shards it (we refuse such folders):
+     * 0: bytes of link names + CIDs ("links-bytes", default and v0-2015),
+     * 1: exact encoded node bytes ("block-bytes", unixfs-v1-2025). */
+    int dir_size_exact;
 };
 
 /* Looks up a profile by name; IA_ENOTFOUND names the valid ones. */
@@ -177,8 +189,10 @@ int ia_import_profile_get(const char *name, struct ia_import_profile *out);
 /* Receives each block once it is hashed; return non-IA_OK to abort. */
 typedef int (*ia_block_put_fn)(void *user, const struct ia_cid *cid, const uint8_t *data,
                                size_t len);
-/* Called for every file and directory added (path relative to the root
- * argument, as `ipfs add` prints it). */
+/* Called for every file and directory added, files first and each folder
+ * after its contents, with the path as `ipfs add` prints it (the root
+ * argument's base name, then the path below it) and the file bytes under
+ * it. Not called by ia_import_fd. */
 typedef void (*ia_import_entry_fn)(void *user, const char *path, const struct ia_cid *cid,
                                    uint64_t size);
 
@@ -191,10 +205,14 @@ struct ia_import_opts {
     struct ia_pool *pool; /* parallel chunk hashing; NULL: this thread only */
     ia_progress_fn progress; /* bytes read / total bytes */
     void *progress_user;
+    int hidden; /* recursive adds include names starting with '.' (ipfs add -H) */
 };
 
 /* Imports a file, or with `recursive` a folder, streaming: memory stays
- * bounded by chunk_size × max_links whatever the size. */
+ * bounded by chunk_size × max_links whatever the size. Symlinks are
+ * followed (a loop or a dangling link is an error); other special files
+ * are refused. Folders the reference importer would turn into a HAMT shard
+ * fail with IA_EUNSUPPORTED rather than get a CID that differs from it. */
 int ia_import_path(const struct ia_import_opts *opts, const char *path, int recursive,
                    struct ia_cid *root);
 /* Imports bytes read from fd until EOF (for stdin). */
@@ -216,7 +234,7 @@ int ia_car_reader_open_mem(const uint8_t *buf, size_t len, struct ia_car_reader 
 void ia_car_reader_close(struct ia_car_reader *r);
 size_t ia_car_reader_n_roots(const struct ia_car_reader *r);
 const struct ia_cid *ia_car_reader_root(const struct ia_car_reader *r, size_t i);
-/* Next block: returns 1 with *cid/*data/*len set (data valid until the
+/* Next block: returns 1 with *cid, *data, *len set (data valid until the
  * next call), 0 at a clean end, negative on a truncated or malformed
  * section. Does not verify hashes: the caller does (ia_cid_verify). */
 int ia_car_reader_next(struct ia_car_reader *r, struct ia_cid *cid, const uint8_t **data,
