@@ -69,9 +69,12 @@ uint16_t ia_f32_to_bf16(float f);
 
 struct ia_op_ctx;
 
-/* Runs a subgraph (If/Loop/Scan bodies) with the given inputs; outputs are
- * allocated by the engine and stay valid until the op returns. Names in the
- * subgraph that are not its inputs resolve in the enclosing scopes. */
+/* Runs a subgraph (If/Loop/Scan bodies) with the given inputs (NULL for an
+ * omitted one); out[i] is set to the engine's tensor for output i, valid
+ * until the op returns or until two more run_subgraph calls from the same
+ * op have returned (so a loop can feed one iteration's outputs into the
+ * next without keeping every iteration). Names in the subgraph that are
+ * not its inputs resolve in the enclosing scopes. */
 typedef int (*ia_subgraph_fn)(struct ia_op_ctx *ctx, const struct ia_onnx_graph *g,
                               size_t n_in, const struct ia_tensor *const *in, size_t n_out,
                               struct ia_tensor **out);
@@ -92,6 +95,11 @@ struct ia_op_ctx {
     void *(*scratch)(struct ia_op_ctx *ctx, size_t bytes);
     ia_subgraph_fn run_subgraph; /* set by the engine for control-flow ops */
     void *engine;                /* private to the engine */
+    /* The op's own, from its infer to its compute within one run (NULL when
+     * infer starts). Control-flow ops, whose output shapes are known only
+     * after running their subgraphs, run them in infer and keep the
+     * results here (in ctx->scratch memory) for compute to copy out. */
+    void *op_state;
 };
 
 struct ia_op_def {

@@ -32,7 +32,9 @@ int ia_tensor_set_shape(struct ia_tensor *t, enum ia_dtype dtype, int rank, cons
     for (int i = rank - 1; i >= 0; i--) {
         t->dims[i] = dims[i];
         t->nb[i] = stride;
-        stride *= dims[i] ? dims[i] : 1;
+        /* With a zero dim elsewhere the other dims may be huge: the strides
+         * are never used then, but must not overflow. */
+        if (__builtin_mul_overflow(stride, dims[i] ? dims[i] : 1, &stride)) stride = INT64_MAX;
     }
     t->numel = numel;
     t->nbytes = nbytes;

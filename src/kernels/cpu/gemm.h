@@ -1,0 +1,65 @@
+/*
+ * Single-precision GEMM for the CPU kernels (MatMul, Gemm, Conv,
+ * ConvTranspose). Private to src/kernels/cpu.
+ *
+ *   C = alpha * op(A) * op(B) + beta * C      op(X) = X or X^T
+ *
+ * Row-major: op(A) is M x K, op(B) is K x N, C is M x N with row stride
+ * ldc. A is M x K (lda >= K) or, with transA, K x M (lda >= M); likewise B.
+ * beta == 0 ignores C's old contents (NaN in C does not survive).
+ *
+ * Design (GotoBLAS/BLIS): B is packed a KC x NC block at a time into
+ * NR-wide column slivers, A an MC x KC block at a time into MR-tall row
+ * slivers (scaled by alpha), and a register-blocked MR x NR micro-kernel
+ * adds their product into C. The micro-kernel is picked at run time: an
+ * AVX-512 or AVX2 FMA one where the CPU has it, a plain C one elsewhere.
+ * The plain reference loop stays for tests and tiny products. Work is
+ * split over `pool` by (M block, N slice) tiles; pool may be NULL.
+ */
+#ifndef IA_KERNELS_GEMM_H
+#define IA_KERNELS_GEMM_H
+
+#include <stdint.h>
+
+#include "ia/core.h"
+
+enum ia_sgemm_path {
+    IA_SGEMM_AUTO = 0, /* the fastest available; reference loop for tiny products */
+    IA_SGEMM_REF,      /* plain triple loop */
+    IA_SGEMM_PACKED_C, /* blocked + packed, plain C micro-kernel */
+    IA_SGEMM_AVX2,     /* blocked + packed, AVX2/FMA micro-kernel */
+    IA_SGEMM_AVX512,   /* blocked + packed, AVX-512 micro-kernel */
+};
+
+/* IA_OK, or IA_ENOMEM when the packing buffers cannot be had (C is then
+ * unchanged only if M, N or K is 0; callers treat it as a failed op). */
+int ia_sgemm(int transA, int transB, int64_t M, int64_t N, int64_t K, float alpha,
+             const float *A, int64_t lda, const float *B, int64_t ldb, float beta, float *C,
+             int64_t ldc, struct ia_pool *pool);
+
+/* ia_sgemm with a forced path (tests and benchmarks). IA_EUNSUPPORTED when
+ * the CPU lacks the path's instructions. */
+int ia_sgemm_path(enum ia_sgemm_path path, int transA, int transB, int64_t M, int64_t N,
+                  int64_t K, float alpha, const float *A, int64_t lda, const float *B,
+                  int64_t ldb, float beta, float *C, int64_t ldc, struct ia_pool *pool);
+
+/* 1 when this CPU can run `path`. */
+int ia_sgemm_path_available(enum ia_sgemm_path path);
+/* "ref", "c", "avx2", "avx512": the path IA_SGEMM_AUTO takes for big products. */
+const char *ia_sgemm_path_name(enum ia_sgemm_path path);
+enum ia_sgemm_path ia_sgemm_best_path(void);
+
+/* ---- micro-kernels (gemm_avx2.c, gemm_avx512.c) --------------------------------- */
+
+/* C[0..MR)[0..NR) += sum_k a[k*MR + i] * b[k*NR + j], C with row stride ldc.
+ * a and b are packed slivers; kc >= 1. */
+typedef void (*ia_sgemm_ukr)(int64_t kc, const float *a, const float *b, float *c, int64_t ldc);
+
+#define IA_SGEMM_AVX2_MR 6
+#define IA_SGEMM_AVX2_NR 16
+#define IA_SGEMM_AVX512_MR 12
+#define IA_SGEMM_AVX512_NR 32
+void ia_sgemm_ukr_avx2(int64_t kc, const float *a, const float *b, float *c, int64_t ldc);
+void ia_sgemm_ukr_avx512(int64_t kc, const float *a, const float *b, float *c, int64_t ldc);
+
+#endif

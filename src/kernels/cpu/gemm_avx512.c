@@ -1,0 +1,46 @@
+/* The AVX-512 SGEMM micro-kernel: a 12 x 32 tile of C in 24 zmm
+ * accumulators, fed by one broadcast of A and two 16-wide loads of B per
+ * k step. Compiled for avx512f+fma by function attribute so the rest of
+ * the library stays baseline x86-64; gemm.c calls it only when
+ * __builtin_cpu_supports says the CPU has both. */
+#include "gemm.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+
+#define MR IA_SGEMM_AVX512_MR
+#define NR IA_SGEMM_AVX512_NR
+
+__attribute__((target("avx512f,fma"))) void ia_sgemm_ukr_avx512(int64_t kc, const float *a,
+                                                                 const float *b, float *c,
+                                                                 int64_t ldc) {
+#define Z(i) __m512 c##i##0 = _mm512_setzero_ps(), c##i##1 = _mm512_setzero_ps();
+    Z(0) Z(1) Z(2) Z(3) Z(4) Z(5) Z(6) Z(7) Z(8) Z(9) Z(10) Z(11)
+#undef Z
+    for (int64_t k = 0; k < kc; k++, a += MR, b += NR) {
+        __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
+#define S(i)                                                                 \
+    {                                                                        \
+        __m512 ai = _mm512_set1_ps(a[i]);                                    \
+        c##i##0 = _mm512_fmadd_ps(ai, b0, c##i##0);                          \
+        c##i##1 = _mm512_fmadd_ps(ai, b1, c##i##1);                          \
+    }
+        S(0) S(1) S(2) S(3) S(4) S(5) S(6) S(7) S(8) S(9) S(10) S(11)
+#undef S
+    }
+#define W(i)                                                                 \
+    {                                                                        \
+        float *ci = c + (i) * ldc;                                           \
+        _mm512_storeu_ps(ci, _mm512_add_ps(_mm512_loadu_ps(ci), c##i##0));  \
+        _mm512_storeu_ps(ci + 16, _mm512_add_ps(_mm512_loadu_ps(ci + 16), c##i##1)); \
+    }
+    W(0) W(1) W(2) W(3) W(4) W(5) W(6) W(7) W(8) W(9) W(10) W(11)
+#undef W
+}
+
+#else
+void ia_sgemm_ukr_avx512(int64_t kc, const float *a, const float *b, float *c, int64_t ldc) {
+    (void)kc, (void)a, (void)b, (void)c, (void)ldc;
+    IA_ASSERT(!"AVX-512 micro-kernel called on a CPU without it");
+}
+#endif
