@@ -12,6 +12,12 @@ packages=(
   libmicrohttpd-dev libsqlite3-dev protobuf-c-compiler libprotobuf-c-dev libonnx-dev
   # fuzzing (clang's libFuzzer) and the outside references of the test tier
   clang python3-onnx python3-numpy hyperfine
+  # GNU time: peak RSS in the benchmarks
+  time
+  # the report tests: the sqlite3 CLI builds databases, headless Chromium checks the HTML
+  sqlite3 chromium chromium-driver
+  # PyTorch for /usr/bin/python3: the reference of tests/conformance/torch_models.sh
+  python3-torch
 )
 
 missing=()
