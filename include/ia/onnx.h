@@ -338,6 +338,14 @@ int ia_onnx_builder_add_output(struct ia_onnx_builder *b, const char *name, enum
 int ia_onnx_builder_add_initializer(struct ia_onnx_builder *b, const char *name,
                                     enum ia_dtype dtype, size_t rank, const int64_t *dims,
                                     const void *data, size_t nbytes);
+/* An initializer whose bytes the caller writes to an external data file:
+ * `location` is relative to the model's folder, the bytes sit at `offset`
+ * and are `nbytes` long (numel x element size, IA_EINVAL otherwise). Keeps
+ * models over the 2 GiB protobuf limit writable. */
+int ia_onnx_builder_add_external_initializer(struct ia_onnx_builder *b, const char *name,
+                                             enum ia_dtype dtype, size_t rank,
+                                             const int64_t *dims, const char *location,
+                                             uint64_t offset, uint64_t nbytes);
 /* Adds a node; attributes of type FLOAT(S), INT(S), STRING(S) and TENSOR(S)
  * are supported, others give IA_EUNSUPPORTED. */
 int ia_onnx_builder_add_node(struct ia_onnx_builder *b, const struct ia_onnx_node *node);

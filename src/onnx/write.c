@@ -2,8 +2,8 @@
  * ONNX writer: a builder that assembles protobuf-c messages and packs them
  * into a ModelProto (format: see load.c). Tensors are written as raw_data
  * (packed little-endian), the way onnx.numpy_helper writes them. The packed
- * model must stay under IA_ONNX_MAX_FILE_BYTES; writing external data files
- * is not supported yet.
+ * model must stay under IA_ONNX_MAX_FILE_BYTES; bigger weights go to external
+ * data files that the caller writes (ia_onnx_builder_add_external_initializer).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -260,6 +260,57 @@ int ia_onnx_builder_add_initializer(struct ia_onnx_builder *b, const char *name,
     if (rc == IA_OK)
         rc = make_tensor(b, name, ia_onnx_dtype_to_proto(dtype), rank, dims, data, nbytes, NULL, 0,
                          1, &t);
+    if (rc == IA_OK) rc = vec_push(&b->inits, t);
+    sync_fields(b);
+    return rc == IA_ENOMEM ? ia_error_set(IA_ENOMEM, "out of memory") : rc;
+}
+
+/* A key/value entry for TensorProto.external_data. */
+static Onnx__StringStringEntryProto *kv_entry(struct ia_onnx_builder *b, const char *k,
+                                              const char *v) {
+    Onnx__StringStringEntryProto *e = onnx_pool_alloc(&b->pool, sizeof *e);
+    if (!e) return NULL;
+    onnx__string_string_entry_proto__init(e);
+    e->key = onnx_pool_strdup(&b->pool, k);
+    e->value = onnx_pool_strdup(&b->pool, v);
+    return e->key && e->value ? e : NULL;
+}
+
+int ia_onnx_builder_add_external_initializer(struct ia_onnx_builder *b, const char *name,
+                                             enum ia_dtype dtype, size_t rank,
+                                             const int64_t *dims, const char *location,
+                                             uint64_t offset, uint64_t nbytes) {
+    if (!name || (rank && !dims) || !location || !*location)
+        return ia_error_set(IA_EINVAL, "initializer '%.100s': missing name, dims or location",
+                            name ? name : "");
+    if ((uint64_t)(size_t)nbytes != nbytes)
+        return ia_error_set(IA_ERANGE, "initializer '%.100s': too big", name);
+    int rc = check_bytes(dtype, rank, dims, (size_t)nbytes, name);
+    Onnx__TensorProto *t = NULL;
+    if (rc == IA_OK)
+        rc = make_tensor(b, name, ia_onnx_dtype_to_proto(dtype), rank, dims, NULL, 0, NULL, 0, 0,
+                         &t);
+    if (rc == IA_OK) {
+        char off[24], len[24];
+        snprintf(off, sizeof off, "%llu", (unsigned long long)offset);
+        snprintf(len, sizeof len, "%llu", (unsigned long long)nbytes);
+        t->has_raw_data = 0;
+        t->raw_data.len = 0;
+        t->raw_data.data = NULL;
+        t->has_data_location = 1;
+        t->data_location = ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL;
+        t->external_data = onnx_pool_array(&b->pool, 3, sizeof *t->external_data);
+        if (!t->external_data) rc = IA_ENOMEM;
+        if (rc == IA_OK) {
+            t->external_data[0] = kv_entry(b, "location", location);
+            t->external_data[1] = kv_entry(b, "offset", off);
+            t->external_data[2] = kv_entry(b, "length", len);
+            if (!t->external_data[0] || !t->external_data[1] || !t->external_data[2])
+                rc = IA_ENOMEM;
+            else
+                t->n_external_data = 3;
+        }
+    }
     if (rc == IA_OK) rc = vec_push(&b->inits, t);
     sync_fields(b);
     return rc == IA_ENOMEM ? ia_error_set(IA_ENOMEM, "out of memory") : rc;

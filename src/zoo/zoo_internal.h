@@ -1,0 +1,44 @@
+/* Helpers shared by the zoo's files; not part of the public API. */
+#ifndef IA_ZOO_INTERNAL_H
+#define IA_ZOO_INTERNAL_H
+
+#include <stdio.h>
+
+#include "ia/zoo.h"
+
+/* Opens a temporary file next to `path` for an atomic replace. */
+struct zoo_tmpfile {
+    FILE *f;
+    char *tmp;
+    const char *path;
+};
+int zoo_tmp_open(struct zoo_tmpfile *t, const char *path);
+/* Flushes, fsyncs and renames into place; on failure removes the temp. */
+int zoo_tmp_commit(struct zoo_tmpfile *t);
+void zoo_tmp_abort(struct zoo_tmpfile *t);
+
+/* Records that a checkpoint tensor was read (for the unused-tensor report). */
+void zoo_ckpt_mark_used(struct ia_hf_checkpoint *ck, const struct ia_st_tensor *t);
+
+/* The architecture builders (arch_*.c). */
+int zoo_build_bert(struct ia_zb *g, const struct ia_hf_config *cfg,
+                   const struct ia_zoo_build_opts *o);
+int zoo_build_gpt2(struct ia_zb *g, const struct ia_hf_config *cfg,
+                   const struct ia_zoo_build_opts *o);
+int zoo_build_llama(struct ia_zb *g, const struct ia_hf_config *cfg,
+                    const struct ia_zoo_build_opts *o);
+int zoo_build_vit(struct ia_zb *g, const struct ia_hf_config *cfg,
+                  const struct ia_zoo_build_opts *o);
+
+/* Reads a required int config key into *v, failing g with the config's
+ * message; returns 0 on failure so callers can chain with &&. */
+int zoo_cfg_int(struct ia_zb *g, const struct ia_hf_config *c, const char *key, int64_t *v);
+int zoo_cfg_int_or(struct ia_zb *g, const struct ia_hf_config *c, const char *key, int64_t dflt,
+                   int64_t *v);
+int zoo_cfg_float_or(struct ia_zb *g, const struct ia_hf_config *c, const char *key, double dflt,
+                     double *v);
+/* Fails g unless lo <= v <= hi, naming the key. */
+int zoo_cfg_range(struct ia_zb *g, const struct ia_hf_config *c, const char *key, int64_t v,
+                  int64_t lo, int64_t hi);
+
+#endif

@@ -1,0 +1,138 @@
+#!/bin/bash
+# ipfs-accelerate run: inputs from .npy and .pb, outputs as .pb and .npy,
+# the summary (text and --json), and the errors users meet: missing,
+# unknown or ill-typed inputs, bad -i syntax, a CID given as MODEL.
+. "$(dirname "$0")/lib.sh"
+M=$IA_SOURCE_DIR/tests/models
+
+# npy FILE DESCR SHAPE BYTES: a v1 .npy with data given as printf escapes.
+npy() {
+    local hdr="{'descr': '$2', 'fortran_order': False, 'shape': $3, }"
+    local len=$(( ${#hdr} + 1 + 10 ))
+    local pad=$(( (64 - len % 64) % 64 ))
+    local hlen=$(( ${#hdr} + pad + 1 ))
+    {
+        printf '\x93NUMPY\x01\x00'
+        printf "\\x$(printf %02x $((hlen & 255)))\\x$(printf %02x $((hlen >> 8)))"
+        printf '%s' "$hdr"
+        printf "%${pad}s" ''
+        printf '\n'
+        printf "$4"
+    } >"$1"
+}
+
+hex() { od -An -v -tx1 "$1" | tr -s ' \n' ' '; }
+
+# x = [1, -2] as float32
+npy "$T/x.npy" '<f4' '(2,)' '\x00\x00\x80\x3f\x00\x00\x00\xc0'
+# The same as a TensorProto: dims=2, data_type=FLOAT, raw_data (8 bytes)
+printf '\x08\x02\x10\x01\x4a\x08\x00\x00\x80\x3f\x00\x00\x00\xc0' >"$T/x.pb"
+
+# if_model: y = Relu(x) (the condition is a true initializer) = [1, 0]
+expect_status 0 "run with a .npy input" -- "$IA_CLI" run "$M/if_model.onnx" -i x="$T/x.npy" -o "$T/o1"
+expect_grep '^y +float32 +\[2\]' "$T/out" "summary names the output, dtype and shape"
+expect_grep 'ran [0-9]+ nodes .* ms' "$T/out" "summary has the time"
+if [ -f "$T/o1/y.pb" ] && hex "$T/o1/y.pb" | grep -q '00 00 80 3f 00 00 00 00'; then
+    pass "y.pb holds [1, 0]"
+else
+    fail "y.pb missing or wrong: $(hex "$T/o1/y.pb" 2>&1)"
+fi
+
+expect_status 0 "run with a .pb input and --npy outputs" -- \
+    "$IA_CLI" run "$M/if_model.onnx" -i x="$T/x.pb" -o "$T/o2" --npy --threads 1
+if [ -f "$T/o2/y.npy" ] && head -c 6 "$T/o2/y.npy" | od -An -tx1 | grep -q '93 4e 55 4d 50 59' &&
+    hex "$T/o2/y.npy" | grep -q '00 00 80 3f 00 00 00 00 $'; then
+    pass "y.npy is a .npy file holding [1, 0]"
+else
+    fail "y.npy missing or wrong"
+fi
+
+# Outputs round-trip as inputs.
+expect_status 0 "an output .pb is a valid input" -- \
+    "$IA_CLI" run "$M/if_model.onnx" -i x="$T/o1/y.pb" -o "$T/o3"
+expect_status 0 "an output .npy is a valid input" -- \
+    "$IA_CLI" run "$M/if_model.onnx" -i x="$T/o2/y.npy" -o "$T/o4"
+
+expect_status 0 "--json" -- "$IA_CLI" run "$M/if_model.onnx" -i x="$T/x.npy" -o "$T/o5" --json
+expect_grep '"name": "y"' "$T/out" "--json lists the output"
+expect_grep '"shape": \[' "$T/out" "--json has the shape"
+expect_grep '"run_ms"' "$T/out" "--json has the time"
+
+# Default output folder: the current one.
+(cd "$T" && mkdir -p cwd && cd cwd && "$IA_CLI" run "$M/if_model.onnx" -i x="$T/x.npy" >/dev/null 2>&1)
+if [ -f "$T/cwd/y.pb" ]; then pass "default output folder is ."; else fail "no ./y.pb"; fi
+
+# Out-of-order node lists are sorted: y = Relu(Neg(x)) = [0, 2]
+expect_status 0 "a model whose nodes are out of order" -- \
+    "$IA_CLI" run "$M/out_of_order.onnx" -i x="$T/x.npy" -o "$T/o6"
+if hex "$T/o6/y.pb" | grep -q '00 00 00 00 00 00 00 40'; then pass "out-of-order result"; else
+    fail "out-of-order result: $(hex "$T/o6/y.pb")"; fi
+
+# ---- errors ----
+expect_status 1 "a missing input" -- "$IA_CLI" run "$M/if_model.onnx" -o "$T/e"
+expect_grep "input 'x' is missing" "$T/err" "the missing input is named"
+expect_status 1 "an unknown input name" -- "$IA_CLI" run "$M/if_model.onnx" -i z="$T/x.npy" -o "$T/e"
+expect_grep "no input 'z'.*x" "$T/err" "the unknown name and the model's inputs are named"
+npy "$T/xi.npy" '<i8' '(2,)' '\x01\x00\x00\x00\x00\x00\x00\x00\x02\x00\x00\x00\x00\x00\x00\x00'
+expect_status 1 "a wrong dtype" -- "$IA_CLI" run "$M/if_model.onnx" -i x="$T/xi.npy" -o "$T/e"
+expect_grep "input 'x' is int64 but the model declares float32" "$T/err" "the dtype error names the input"
+npy "$T/x2.npy" '<f4' '(2, 1)' '\x00\x00\x80\x3f\x00\x00\x00\xc0'
+expect_status 1 "a wrong rank" -- "$IA_CLI" run "$M/if_model.onnx" -i x="$T/x2.npy" -o "$T/e"
+expect_grep "input 'x' has rank 2" "$T/err" "the rank error names the input"
+npy "$T/x3.npy" '<f4' '(3,)' '\x00\x00\x80\x3f\x00\x00\x00\xc0\x00\x00\x00\x00'
+expect_status 1 "a wrong dim" -- "$IA_CLI" run "$M/if_model.onnx" -i x="$T/x3.npy" -o "$T/e"
+expect_grep "input 'x': dim 0 is 3 but the model declares 2" "$T/err" "the dim error names the input"
+printf 'garbage' >"$T/bad.npy"
+expect_status 1 "a malformed .npy" -- "$IA_CLI" run "$M/if_model.onnx" -i x="$T/bad.npy" -o "$T/e"
+expect_grep "bad.npy: not a .npy file" "$T/err" "the malformed file is named"
+expect_status 1 "a missing input file" -- "$IA_CLI" run "$M/if_model.onnx" -i x="$T/nope.npy" -o "$T/e"
+expect_status 2 "-i without NAME=" -- "$IA_CLI" run "$M/if_model.onnx" -i "$T/x.npy"
+expect_status 2 "no MODEL" -- "$IA_CLI" run
+expect_status 2 "a bad --threads" -- "$IA_CLI" run "$M/if_model.onnx" --threads zero
+expect_status 1 "a CID as MODEL" -- "$IA_CLI" run bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku -i x="$T/x.npy"
+expect_grep "by CID is not supported yet" "$T/err" "the CID error says so"
+expect_status 1 "a missing model file" -- "$IA_CLI" run "$T/none.onnx" -i x="$T/x.npy"
+expect_status 1 "a cyclic model" -- "$IA_CLI" run "$M/cyclic.onnx" -i x="$T/x.npy"
+expect_grep "cycle" "$T/err" "the cycle is reported"
+
+# Every dtype out, no inputs: .pb works; .npy has no bfloat16.
+expect_status 0 "a model with every dtype as outputs" -- "$IA_CLI" run "$M/dtypes_raw.onnx" -o "$T/o7"
+n=$(ls "$T/o7" | grep -c '\.pb$')
+if [ "$n" -ge 13 ]; then pass "one .pb per output ($n)"; else fail "only $n .pb files"; fi
+expect_status 1 "bfloat16 cannot be written as .npy" -- "$IA_CLI" run "$M/dtypes_raw.onnx" -o "$T/o8" --npy
+expect_grep "bfloat16" "$T/err" "the npy error names the dtype"
+
+# Symbolic dims (mlp: x is [batch, 4]) when MatMul has a kernel.
+npy "$T/m.npy" '<f4' '(3, 4)' "$(printf '\\x00\\x00\\x80\\x3f%.0s' $(seq 12))"
+"$IA_CLI" run "$M/mlp.onnx" -i x="$T/m.npy" -o "$T/o9" >"$T/out" 2>"$T/err"
+if grep -q "unsupported op" "$T/err"; then
+    echo "skip mlp: $(cat "$T/err")"
+else
+    expect_grep '^y +float32 +\[3, 2\]' "$T/out" "a symbolic batch dim binds to 3"
+fi
+
+# Output names become safe file names (needs python3-onnx to build the model).
+if /usr/bin/python3 -c 'import onnx' 2>/dev/null; then
+    /usr/bin/python3 - "$T/names.onnx" <<'EOF'
+import sys
+from onnx import helper, TensorProto
+vi = lambda n: helper.make_tensor_value_info(n, TensorProto.FLOAT, [2])
+g = helper.make_graph([helper.make_node("Identity", ["x"], ["../a/b:0"]),
+                       helper.make_node("Identity", ["x"], ["../a/b;0"])],
+                      "names", [vi("x")], [vi("../a/b:0"), vi("../a/b;0")])
+m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+m.ir_version = 8
+open(sys.argv[1], "wb").write(m.SerializeToString())
+EOF
+    expect_status 0 "outputs with path characters in their names" -- \
+        "$IA_CLI" run "$T/names.onnx" -i x="$T/x.npy" -o "$T/o10"
+    if [ -f "$T/o10/_._a_b_0.pb" ] && [ -f "$T/o10/_._a_b_0_1.pb" ] && [ ! -e "$T/a" ]; then
+        pass "names sanitised and kept distinct"
+    else
+        fail "sanitised names: $(ls "$T/o10")"
+    fi
+else
+    echo "skip output-name sanitising: /usr/bin/python3 has no onnx"
+fi
+
+finish
