@@ -217,7 +217,7 @@ static int conv_attr(struct onnx_conv *c, const Onnx__AttributeProto *ap, const 
     char what[400];
     a->name = S(ap->name);
     a->type = ap->has_type ? (enum ia_onnx_attr_type)ap->type : infer_attr_type(ap);
-    snprintf(what, sizeof what, "%s attribute '%.100s'", node_label, a->name);
+    snprintf(what, sizeof what, "%.280s attribute '%.100s'", node_label, a->name);
     switch (a->type) {
     case IA_ONNX_ATTR_FLOAT:
         a->f = ap->f;

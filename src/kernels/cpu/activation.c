@@ -74,7 +74,7 @@ static int gelu_tanh(struct ia_op_ctx *ctx, int *out) {
 }
 
 static int Gelu_infer(struct ia_op_ctx *ctx) {
-    int rc = ew_need_inputs(ctx, 1, 1), th;
+    int rc = ew_need_inputs(ctx, 1, 1), th = 0;
     if (!rc) rc = gelu_tanh(ctx, &th);
     if (rc) return rc;
     if (!ew_pick(gelu_tab, ctx->inputs[0]->dtype)) return ew_bad_dtype(ctx, ctx->inputs[0]);

@@ -119,12 +119,12 @@ static int shift_dir(struct ia_op_ctx *ctx, const ew_fn **tab) {
     return IA_OK;
 }
 static int BitShift_infer(struct ia_op_ctx *ctx) {
-    const ew_fn *tab;
+    const ew_fn *tab = NULL;
     int rc = shift_dir(ctx, &tab);
     return rc ? rc : ew_binary_infer(ctx, tab, IA_DTYPE_UNDEFINED);
 }
 static int BitShift_compute(struct ia_op_ctx *ctx) {
-    const ew_fn *tab;
+    const ew_fn *tab = NULL;
     int rc = shift_dir(ctx, &tab);
     return rc ? rc : ew_binary_compute(ctx, tab, NULL);
 }

@@ -334,14 +334,14 @@ static int cast_to(struct ia_op_ctx *ctx, enum ia_dtype *to) {
 }
 
 static int Cast_infer(struct ia_op_ctx *ctx) {
-    enum ia_dtype to;
+    enum ia_dtype to = IA_DTYPE_UNDEFINED;
     int rc = ew_need_inputs(ctx, 1, 1);
     if (!rc) rc = cast_to(ctx, &to);
     if (!rc) rc = cast_types(ctx, ctx->inputs[0]->dtype, to);
     return rc ? rc : ew_infer_same(ctx, to);
 }
 static int Cast_compute(struct ia_op_ctx *ctx) {
-    enum ia_dtype to;
+    enum ia_dtype to = IA_DTYPE_UNDEFINED;
     int rc = cast_to(ctx, &to);
     return rc ? rc : cast_run(ctx, to);
 }

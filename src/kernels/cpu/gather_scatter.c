@@ -54,7 +54,7 @@ static int gather_compute(struct ia_op_ctx *ctx) {
     uint64_t n = ind->numel;
     /* Check every index once before any copy. */
     for (uint64_t j = 0; j < n; j++) {
-        int64_t w;
+        int64_t w = 0;
         if ((rc = get_index(ctx, ind, j, dim, &w))) return rc;
     }
     if (!y->numel) return IA_OK;
@@ -111,7 +111,7 @@ static int walk_elements(struct ia_op_ctx *ctx, const struct ia_tensor *x,
     sh_strides(r, x->dims, 1, xs);
     if (!ind->numel) return IA_OK;
     for (uint64_t i = 0; i < ind->numel; i++) {
-        int64_t w;
+        int64_t w = 0;
         int rc = get_index(ctx, ind, i, x->dims[axis], &w);
         if (rc) return rc;
         int64_t off = 0;
@@ -180,7 +180,7 @@ static int gnd_plan(struct ia_op_ctx *ctx, int *out_rank, int64_t *od) {
 }
 
 static int gnd_infer(struct ia_op_ctx *ctx) {
-    int r;
+    int r = 0;
     int64_t d[IA_MAX_RANK];
     int rc = gnd_plan(ctx, &r, d);
     if (rc) return rc;
@@ -194,7 +194,7 @@ static int nd_offset(const struct ia_op_ctx *ctx, const struct ia_tensor *ind, u
                      int64_t *off) {
     int64_t o = 0;
     for (int64_t j = 0; j < m; j++) {
-        int64_t w;
+        int64_t w = 0;
         int rc = get_index(ctx, ind, first + (uint64_t)j, x->dims[axis0 + j], &w);
         if (rc) return rc;
         o += w * xs[axis0 + j];
@@ -204,7 +204,7 @@ static int nd_offset(const struct ia_op_ctx *ctx, const struct ia_tensor *ind, u
 }
 
 static int gnd_compute(struct ia_op_ctx *ctx) {
-    int r;
+    int r = 0;
     int64_t d[IA_MAX_RANK];
     int rc = gnd_plan(ctx, &r, d);
     if (rc) return rc;

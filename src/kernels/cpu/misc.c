@@ -62,14 +62,14 @@ static int range_count(struct ia_op_ctx *ctx, int64_t *n) {
 }
 
 static int range_infer(struct ia_op_ctx *ctx) {
-    int64_t n;
+    int64_t n = 0;
     int rc = range_count(ctx, &n);
     if (rc) return rc;
     return ia_tensor_set_shape(sh_out(ctx, 0), sh_in(ctx, 0)->dtype, 1, &n);
 }
 
 static int range_compute(struct ia_op_ctx *ctx) {
-    int64_t n;
+    int64_t n = 0;
     int rc = range_count(ctx, &n);
     if (rc) return rc;
     const struct ia_tensor *s = sh_in(ctx, 0), *d = sh_in(ctx, 2);

@@ -96,7 +96,7 @@ static int ql_infer(struct ia_op_ctx *ctx) {
         return ia_op_error(ctx, IA_EINVAL, "y_scale must be a float tensor, not %s",
                            ia_dtype_name(s->dtype));
     enum ia_dtype qt = zp ? zp->dtype : IA_DTYPE_UINT8;
-    float lo, hi;
+    float lo = 0, hi = 0;
     if (!q_range(qt, 0, &lo, &hi))
         return ia_op_error(ctx, IA_EUNSUPPORTED, "cannot quantize to %s", ia_dtype_name(qt));
     struct qlayout L;
@@ -130,7 +130,7 @@ static int ql_compute(struct ia_op_ctx *ctx) {
     struct qlayout L;
     int rc = q_layout(ctx, x, s, zp, &L);
     if (rc) return rc;
-    float lo, hi;
+    float lo = 0, hi = 0;
     q_range(y->dtype, 0, &lo, &hi);
     for (uint64_t c = 0; c < L.ch; c++) {
         float scale = (float)ia_tensor_get_f64(s, c);
@@ -156,7 +156,7 @@ static int ql_compute(struct ia_op_ctx *ctx) {
 static int dql_infer(struct ia_op_ctx *ctx) {
     const struct ia_tensor *x = in_opt(ctx, 0), *s = in_opt(ctx, 1), *zp = in_opt(ctx, 2);
     if (!x || !s) return ia_op_error(ctx, IA_EINVAL, "x and x_scale are required");
-    float lo, hi;
+    float lo = 0, hi = 0;
     if (!q_range(x->dtype, 1, &lo, &hi))
         return ia_op_error(ctx, IA_EUNSUPPORTED, "cannot dequantize %s", ia_dtype_name(x->dtype));
     if (zp && zp->dtype != x->dtype)

@@ -65,7 +65,7 @@ static int read_floats(struct ia_op_ctx *ctx, const struct ia_tensor *t, const c
 
 static int rz_plan(struct ia_op_ctx *ctx, int upsample, struct rz_plan *p) {
     const struct ia_tensor *x = sh_in(ctx, 0);
-    int rc, v;
+    int rc, v = 0;
     p->rank = x->rank;
     for (int k = 0; k < x->rank; k++) {
         p->in[k] = x->dims[k];
