@@ -30,10 +30,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ia/db.h"
-#include "ia/kernels.h"
-#include "ia/onnx.h"
-
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -75,6 +71,10 @@ double ia_bench_quantile_sorted(const double *sorted, size_t n, double q);
  * docs/bench.md says what every number means.
  * ====================================================================== */
 
+#include "ia/db.h"      /* struct ia_db_result: the row a configuration fills */
+#include "ia/kernels.h" /* struct ia_tensor */
+#include "ia/onnx.h"    /* struct ia_model */
+
 /* ---- inputs ------------------------------------------------------------- */
 
 /* The sizes symbolic dims are bound to. past is the KV-cache length. */
@@ -103,11 +103,13 @@ int ia_bench_vocab_of(const struct ia_model *m, const char *input, int64_t *voca
  * past..past+seq-1, bool ones, floats uniform in [-1, 1); the values come
  * from `seed` and the input's name only. Shapes from the declared dims with
  * symbolic ones bound by ia_bench_bind_dim. uses: the IA_BENCH_USES_* bits
- * of every dim bound. An unknown dim or rank: IA_EUNSUPPORTED naming the
- * input. Free with ia_bench_inputs_free. */
+ * of every dim bound. A symbolic dim it cannot bind: IA_ENOTFOUND; no
+ * declared shape, an unnamed unknown dim or a type it cannot make:
+ * IA_EUNSUPPORTED; both name the input. Free with ia_bench_inputs_free
+ * (also safe after a failure). */
 struct ia_bench_inputs {
     size_t n;
-    const char **names;     /* (n) point into the model */
+    char **names;           /* (n) ia_malloc'd copies */
     struct ia_tensor **t;   /* (n) one ia_tensor_io block each */
     unsigned uses;
 };
@@ -299,6 +301,8 @@ struct ia_bench_result {
     int decode_applicable;       /* decoder with a KV cache, timed */
     int latency_bound_met;       /* server with a bound: 1 met, 0 not even at the lowest QPS */
     double wall_s;
+    char note[256];     /* what was not measured and why ("" when all was) */
+    int stop_requested; /* the stop flag cut the decode phase short */
 };
 void ia_bench_result_free(struct ia_bench_result *r);
 
@@ -309,6 +313,12 @@ void ia_bench_result_free(struct ia_bench_result *r);
  * timings. Precisions other than fp32: IA_EUNSUPPORTED. */
 int ia_bench_run_config(struct ia_bench_model *bm, const struct ia_bench_config *c,
                         const struct ia_bench_opts *o, struct ia_bench_result *out);
+
+/* For outside timing checks (tests/e2e/bench_timing.sh): sets up the
+ * configuration as ia_bench_run_config does, runs the first inference, then
+ * n more ia_session_run calls untimed, and measures nothing. */
+int ia_bench_run_repeat(struct ia_bench_model *bm, const struct ia_bench_config *c,
+                        const struct ia_bench_opts *o, long n);
 
 /* Database rows for a model (its estimated cost at batch 1 and ref_seq)
  * and a finished configuration. */

@@ -21,6 +21,11 @@
 #define KC 256
 #endif
 #define NC 3072
+/* Rows of K the pre-packed path packs A for at once (see pp_task). */
+#define KBIG 1024
+#ifndef MC_ROWS
+#define MC_ROWS 144
+#endif
 #define MAX_MR 16
 #define MAX_NR 32
 #define C_MR 4
@@ -84,7 +89,7 @@ static struct ukr_info ukr_for(enum ia_sgemm_path path) {
     default: u = (struct ukr_info){ukr_c, C_MR, C_NR, 0}; break;
     }
     /* An A block of about 144 KiB stays in L2 while the B slivers stream. */
-    u.mc = (144 / u.mr) * u.mr;
+    u.mc = (MC_ROWS / u.mr) * u.mr;
     return u;
 }
 
@@ -283,6 +288,180 @@ static int sgemm_packed(struct ukr_info u, int transA, int transB, int64_t M, in
     return IA_OK;
 }
 
+/* ---- pre-packed B -------------------------------------------------------------------- */
+
+static int64_t ncmax_for(int64_t N, int nr) {
+    return N < NC ? (N + nr - 1) / nr * nr : NC / nr * nr;
+}
+
+static enum ia_sgemm_path packed_path(enum ia_sgemm_path path) {
+    return path == IA_SGEMM_AUTO ? ia_sgemm_best_path() : path;
+}
+
+size_t ia_sgemm_packed_b_floats(enum ia_sgemm_path path, int64_t K, int64_t N) {
+    struct ukr_info u = ukr_for(packed_path(path));
+    int64_t ncm = ncmax_for(N, u.nr);
+    size_t total = 0;
+    for (int64_t jc = 0; jc < N; jc += ncm) {
+        int64_t nc = N - jc < ncm ? N - jc : ncm;
+        total += (size_t)K * (size_t)((nc + u.nr - 1) / u.nr * u.nr);
+    }
+    return total;
+}
+
+/* Block jc's panels start at base; panel pc at base + pc * ncp (every
+ * panel before it has KC rows of ncp floats); sliver s at s * kc * nr. */
+int ia_sgemm_pack_b(enum ia_sgemm_path path, int transB, int64_t K, int64_t N, const float *B,
+                    int64_t ldb, float *dst) {
+    path = packed_path(path);
+    if (path == IA_SGEMM_REF || !ia_sgemm_path_available(path))
+        return ia_error_set(IA_EUNSUPPORTED, "sgemm: no packed form for the %s path",
+                            ia_sgemm_path_name(path));
+    struct ukr_info u = ukr_for(path);
+    int64_t ncm = ncmax_for(N, u.nr);
+    float *base = dst;
+    for (int64_t jc = 0; jc < N; jc += ncm) {
+        int64_t nc = N - jc < ncm ? N - jc : ncm, n_sl = (nc + u.nr - 1) / u.nr;
+        for (int64_t pc = 0; pc < K; pc += KC) {
+            int64_t kc = K - pc < KC ? K - pc : KC;
+            pack_b(transB, B, ldb, pc, jc, nc, kc, u.nr, 0, n_sl, base + pc * n_sl * u.nr);
+        }
+        base += K * n_sl * u.nr;
+    }
+    return IA_OK;
+}
+
+struct pp_job {
+    struct ukr_info u;
+    const float *A, *Bp; /* Bp: the current column block's panels */
+    int64_t lda, ldc, M, K;
+    float *C;
+    int64_t jc, nc, n_slices, slice_w;
+    const struct ia_sgemm_epi *epi;
+    float *apack; /* one MC x KC block per thread */
+};
+
+/* One (M block, N slice) tile through all of K, then its epilogue. The A
+ * block is packed for up to KBIG of K at once so the loop over B slivers
+ * can run outside the loop over K panels: each MC x NR column of C then
+ * stays in cache through the whole sum instead of making a pass over the
+ * task's C per KC panel. */
+static void pp_task(void *vj, int64_t t, int thread) {
+    struct pp_job *j = vj;
+    const struct ukr_info *u = &j->u;
+    int64_t mb = t / j->n_slices, sl = t % j->n_slices;
+    int64_t ic = mb * u->mc, mc = j->M - ic < u->mc ? j->M - ic : u->mc;
+    int64_t mcp = (mc + u->mr - 1) / u->mr * u->mr;
+    int64_t n_sl = (j->nc + u->nr - 1) / u->nr, ncp = n_sl * u->nr;
+    int64_t s0 = sl * j->slice_w, s1 = s0 + j->slice_w < n_sl ? s0 + j->slice_w : n_sl;
+    if (s0 >= s1) return;
+    int64_t col0 = j->jc + s0 * u->nr, cols = (s1 * u->nr < j->nc ? s1 * u->nr : j->nc) - s0 * u->nr;
+    for (int64_t r = 0; r < mc; r++)
+        memset(j->C + (ic + r) * j->ldc + col0, 0, (size_t)cols * sizeof(float));
+    float *ap = j->apack + (size_t)thread * (size_t)u->mc * KBIG;
+    float tile[MAX_MR * MAX_NR];
+    for (int64_t p0 = 0; p0 < j->K; p0 += KBIG) {
+        int64_t p1 = j->K - p0 < KBIG ? j->K : p0 + KBIG;
+        for (int64_t pc = p0; pc < p1; pc += KC)
+            pack_a(0, j->A, j->lda, ic, pc, mc, p1 - pc < KC ? p1 - pc : KC, 1.0f, u->mr,
+                   ap + (pc - p0) * mcp);
+        for (int64_t s = s0; s < s1; s++) {
+            int64_t jr = s * u->nr, nr = j->nc - jr < u->nr ? j->nc - jr : u->nr;
+            float *cs = j->C + ic * j->ldc + j->jc + jr;
+            for (int64_t pc = p0; pc < p1; pc += KC) {
+                int64_t kc = p1 - pc < KC ? p1 - pc : KC;
+                const float *bp = j->Bp + pc * ncp + s * kc * u->nr;
+                const float *apc = ap + (pc - p0) * mcp;
+                for (int64_t ir = 0; ir < mc; ir += u->mr) {
+                    int64_t mr = mc - ir < u->mr ? mc - ir : u->mr;
+                    const float *a = apc + (ir / u->mr) * kc * u->mr;
+                    float *c = cs + ir * j->ldc;
+                    if (mr == u->mr && nr == u->nr) {
+                        u->fn(kc, a, bp, c, j->ldc);
+                        continue;
+                    }
+                    memset(tile, 0, sizeof(float) * (size_t)(u->mr * u->nr));
+                    u->fn(kc, a, bp, tile, u->nr);
+                    for (int64_t r = 0; r < mr; r++)
+                        for (int64_t q = 0; q < nr; q++) c[r * j->ldc + q] += tile[r * u->nr + q];
+                }
+            }
+        }
+    }
+    if (j->epi && j->epi->row)
+        for (int64_t r = 0; r < mc; r++)
+            j->epi->row(j->epi->user, j->C + (ic + r) * j->ldc + col0, col0, cols);
+}
+
+int ia_sgemm_prepacked(enum ia_sgemm_path path, int64_t M, int64_t N, int64_t K, const float *A,
+                       int64_t lda, const float *Bp, float *C, int64_t ldc,
+                       const struct ia_sgemm_epi *epi, struct ia_pool *pool) {
+    if (M <= 0 || N <= 0) return IA_OK;
+    path = packed_path(path);
+    if (path == IA_SGEMM_REF || !ia_sgemm_path_available(path))
+        return ia_error_set(IA_EUNSUPPORTED, "sgemm: no packed form for the %s path",
+                            ia_sgemm_path_name(path));
+    struct ukr_info u = ukr_for(path);
+    if (K <= 0) {
+        for (int64_t i = 0; i < M; i++) {
+            memset(C + i * ldc, 0, (size_t)N * sizeof(float));
+            if (epi && epi->row) epi->row(epi->user, C + i * ldc, 0, N);
+        }
+        return IA_OK;
+    }
+    int threads = pool ? ia_pool_size(pool) : 1;
+    size_t afl = (size_t)u.mc * KBIG * (size_t)threads;
+    uint8_t *mem = ia_malloc(afl * sizeof(float) + 64);
+    if (!mem) return ia_error_set(IA_ENOMEM, "sgemm: no memory for %zu packed floats", afl);
+    struct pp_job j = {.u = u, .A = A, .lda = lda, .ldc = ldc, .M = M, .K = K, .C = C,
+                       .epi = epi,
+                       .apack = (float *)(void *)(mem + (64 - ((uintptr_t)mem & 63)) % 64)};
+    int64_t ncm = ncmax_for(N, u.nr), m_blocks = (M + u.mc - 1) / u.mc;
+    const float *base = Bp;
+    for (int64_t jc = 0; jc < N; jc += ncm) {
+        j.jc = jc;
+        j.nc = N - jc < ncm ? N - jc : ncm;
+        j.Bp = base;
+        int64_t n_sl = (j.nc + u.nr - 1) / u.nr;
+        base += K * n_sl * u.nr;
+        /* A few tasks per thread so uneven progress (a shared machine) evens
+         * out, without slices so thin that re-packing A costs much. */
+        int64_t want = threads > 1 ? (3 * threads + m_blocks - 1) / m_blocks : 1;
+        if (want > n_sl) want = n_sl;
+        if (want > 1 && n_sl / want < 2) want = n_sl / 2 > 1 ? n_sl / 2 : 1;
+        j.slice_w = (n_sl + want - 1) / want;
+        j.n_slices = (n_sl + j.slice_w - 1) / j.slice_w;
+        int64_t tasks = m_blocks * j.n_slices;
+        if (pool && tasks > 1)
+            ia_pool_run(pool, tasks, pp_task, &j);
+        else
+            for (int64_t t = 0; t < tasks; t++) pp_task(&j, t, 0);
+    }
+    ia_free(mem);
+    return IA_OK;
+}
+
+/* ---- transposed matrix-vector ------------------------------------------------------- */
+
+void ia_sgemv_t(int64_t N, int64_t K, float alpha, const float *a, const float *B, int64_t ldb,
+                float *c) {
+    float (*dot)(int64_t, const float *, const float *) = NULL;
+    if (ia_sgemm_path_available(IA_SGEMM_AVX512))
+        dot = ia_sdot_avx512;
+    else if (ia_sgemm_path_available(IA_SGEMM_AVX2))
+        dot = ia_sdot_avx2;
+    for (int64_t j = 0; j < N; j++) {
+        const float *b = B + j * ldb;
+        float s = 0.0f;
+        if (dot) {
+            s = dot(K, a, b);
+        } else {
+            for (int64_t k = 0; k < K; k++) s += a[k] * b[k];
+        }
+        c[j] += alpha * s;
+    }
+}
+
 int ia_sgemm_path(enum ia_sgemm_path path, int transA, int transB, int64_t M, int64_t N,
                   int64_t K, float alpha, const float *A, int64_t lda, const float *B,
                   int64_t ldb, float beta, float *C, int64_t ldc, struct ia_pool *pool) {
@@ -294,6 +473,7 @@ int ia_sgemm_path(enum ia_sgemm_path path, int transA, int transB, int64_t M, in
         scale_c(M, N, beta, C, ldc);
         return IA_OK;
     }
+    int gemv = path == IA_SGEMM_AUTO; /* forced paths keep their kernels (tests) */
     if (path == IA_SGEMM_AUTO) {
         /* Packing costs more than it saves on tiny products and on
          * matrix-vector ones, which are bound by reading B once. */
@@ -304,6 +484,13 @@ int ia_sgemm_path(enum ia_sgemm_path path, int transA, int transB, int64_t M, in
     }
     if (path == IA_SGEMM_REF) {
         sgemm_ref(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+        return IA_OK;
+    }
+    if (gemv && M <= 4 && transB && !transA) {
+        /* A few rows against a transposed B (an RNN step, a decode step):
+         * packing all of B for so few rows costs more than the product. */
+        scale_c(M, N, beta, C, ldc);
+        for (int64_t i = 0; i < M; i++) ia_sgemv_t(N, K, alpha, A + i * lda, B, ldb, C + i * ldc);
         return IA_OK;
     }
     return sgemm_packed(ukr_for(path), transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C,

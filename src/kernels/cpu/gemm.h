@@ -49,6 +49,39 @@ int ia_sgemm_path_available(enum ia_sgemm_path path);
 const char *ia_sgemm_path_name(enum ia_sgemm_path path);
 enum ia_sgemm_path ia_sgemm_best_path(void);
 
+/* ---- pre-packed B (constant weights) ------------------------------------------------ */
+
+/* Inference multiplies by the same weights every run, so their packing is
+ * done once (graph fusion, src/graph/fuse.c) instead of in every call:
+ * ia_sgemm_pack_b writes op(B) (K x N) in exactly the order the blocked
+ * driver reads it (per NC column block, per KC row panel, NR-wide zero-
+ * padded slivers) for `path`'s micro-kernel (AUTO: the best path; REF has
+ * no packed form and is refused with IA_EUNSUPPORTED). dst holds
+ * ia_sgemm_packed_b_floats(path, K, N) floats. */
+size_t ia_sgemm_packed_b_floats(enum ia_sgemm_path path, int64_t K, int64_t N);
+int ia_sgemm_pack_b(enum ia_sgemm_path path, int transB, int64_t K, int64_t N, const float *B,
+                    int64_t ldb, float *dst);
+
+/* What runs on each finished piece of C while it is still in cache: `row`
+ * gets n elements of one row of C starting at column col0 (bias, GELU ...). */
+struct ia_sgemm_epi {
+    void (*row)(const void *user, float *c, int64_t col0, int64_t n);
+    const void *user;
+};
+
+/* C (M x N, row stride ldc) = A (M x K, row stride lda) * B, with B packed
+ * by ia_sgemm_pack_b for the same path, K and N; then epi (may be NULL)
+ * over every element of C once. C's old contents are ignored. IA_ENOMEM
+ * when the A packing buffers cannot be had. */
+int ia_sgemm_prepacked(enum ia_sgemm_path path, int64_t M, int64_t N, int64_t K, const float *A,
+                       int64_t lda, const float *Bp, float *C, int64_t ldc,
+                       const struct ia_sgemm_epi *epi, struct ia_pool *pool);
+
+/* c[j] += alpha * dot(a, B row j) for j < N (B row-major N x K, row
+ * stride ldb): the transposed matrix-vector product, vectorised. */
+void ia_sgemv_t(int64_t N, int64_t K, float alpha, const float *a, const float *B, int64_t ldb,
+                float *c);
+
 /* ---- micro-kernels (gemm_avx2.c, gemm_avx512.c) --------------------------------- */
 
 /* C[0..MR)[0..NR) += sum_k a[k*MR + i] * b[k*NR + j], C with row stride ldc.
@@ -61,5 +94,8 @@ typedef void (*ia_sgemm_ukr)(int64_t kc, const float *a, const float *b, float *
 #define IA_SGEMM_AVX512_NR 32
 void ia_sgemm_ukr_avx2(int64_t kc, const float *a, const float *b, float *c, int64_t ldc);
 void ia_sgemm_ukr_avx512(int64_t kc, const float *a, const float *b, float *c, int64_t ldc);
+/* sum_k a[k] * b[k] over n elements, 8-wide / 16-wide FMAs. */
+float ia_sdot_avx2(int64_t n, const float *a, const float *b);
+float ia_sdot_avx512(int64_t n, const float *a, const float *b);
 
 #endif

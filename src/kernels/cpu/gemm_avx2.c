@@ -43,3 +43,26 @@ void ia_sgemm_ukr_avx2(int64_t kc, const float *a, const float *b, float *c, int
     IA_ASSERT(!"AVX2 micro-kernel called on a CPU without it");
 }
 #endif
+
+#if defined(__x86_64__) || defined(__i386__)
+__attribute__((target("avx2,fma"))) float ia_sdot_avx2(int64_t n, const float *a,
+                                                        const float *b) {
+    __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
+    int64_t k = 0;
+    for (; k + 16 <= n; k += 16) {
+        s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + k), _mm256_loadu_ps(b + k), s0);
+        s1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + k + 8), _mm256_loadu_ps(b + k + 8), s1);
+    }
+    float v[8], s = 0.0f;
+    _mm256_storeu_ps(v, _mm256_add_ps(s0, s1));
+    for (int i = 0; i < 8; i++) s += v[i];
+    for (; k < n; k++) s += a[k] * b[k];
+    return s;
+}
+#else
+float ia_sdot_avx2(int64_t n, const float *a, const float *b) {
+    (void)n, (void)a, (void)b;
+    IA_ASSERT(!"AVX2 dot called on a CPU without it");
+    return 0.0f;
+}
+#endif

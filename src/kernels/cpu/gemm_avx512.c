@@ -44,3 +44,28 @@ void ia_sgemm_ukr_avx512(int64_t kc, const float *a, const float *b, float *c, i
     IA_ASSERT(!"AVX-512 micro-kernel called on a CPU without it");
 }
 #endif
+
+#if defined(__x86_64__) || defined(__i386__)
+__attribute__((target("avx512f,fma"))) float ia_sdot_avx512(int64_t n, const float *a,
+                                                             const float *b) {
+    __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
+    int64_t k = 0;
+    for (; k + 32 <= n; k += 32) {
+        s0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + k), _mm512_loadu_ps(b + k), s0);
+        s1 = _mm512_fmadd_ps(_mm512_loadu_ps(a + k + 16), _mm512_loadu_ps(b + k + 16), s1);
+    }
+    if (k + 16 <= n) {
+        s0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + k), _mm512_loadu_ps(b + k), s0);
+        k += 16;
+    }
+    float s = _mm512_reduce_add_ps(_mm512_add_ps(s0, s1));
+    for (; k < n; k++) s += a[k] * b[k];
+    return s;
+}
+#else
+float ia_sdot_avx512(int64_t n, const float *a, const float *b) {
+    (void)n, (void)a, (void)b;
+    IA_ASSERT(!"AVX-512 dot called on a CPU without it");
+    return 0.0f;
+}
+#endif
