@@ -4,7 +4,10 @@
  * and compares the outputs as ONNX's backend runner does:
  * np.testing.assert_allclose(rtol=1e-3, atol=1e-7) for floating types (NaN
  * equals NaN, infinities must match), exact for integers, bools and
- * strings; dtypes and shapes must match exactly.
+ * strings; dtypes and shapes must match exactly. Sequences compare item by
+ * item, an empty optional only with another; each .pb is read as the
+ * message the model declares for it (TensorProto, SequenceProto or
+ * OptionalProto).
  *
  *   onnx_node_runner [options] DIR...
  *     DIR: a case folder, or a folder of case folders (test_*)
@@ -139,6 +142,31 @@ static int compare(const char *name, const struct ia_tensor *got, const struct i
     return 1;
 }
 
+/* Sequences item by item; an empty optional only equals another. */
+static int compare_value(const char *name, const struct ia_tensor *got,
+                         const struct ia_tensor *exp, char *msg, size_t cap) {
+    static const char *const kinds[] = {"a tensor", "a sequence", "an empty optional"};
+    if (got->kind != exp->kind) {
+        snprintf(msg, cap, "output '%s': got %s, expected %s", name,
+                 got->kind <= IA_KIND_NONE ? kinds[got->kind] : "?",
+                 exp->kind <= IA_KIND_NONE ? kinds[exp->kind] : "?");
+        return 1;
+    }
+    if (exp->kind == IA_KIND_NONE) return 0;
+    if (exp->kind == IA_KIND_TENSOR) return compare(name, got, exp, msg, cap);
+    if (got->n_items != exp->n_items) {
+        snprintf(msg, cap, "output '%s': got a sequence of %zu, expected %zu", name, got->n_items,
+                 exp->n_items);
+        return 1;
+    }
+    for (size_t i = 0; i < exp->n_items; i++) {
+        char item[160];
+        snprintf(item, sizeof item, "%s[%zu]", name, i);
+        if (compare(item, &got->items[i], &exp->items[i], msg, cap)) return 1;
+    }
+    return 0;
+}
+
 /* ---- one case -------------------------------------------------------------------- */
 
 static int exists(const char *p) {
@@ -193,7 +221,7 @@ static void set_msg(struct result *r, enum status st, const char *fmt, ...) {
 static int run_dataset(struct ia_session *s, const struct ia_model *m, const char *dir,
                        struct result *r) {
     (void)m;
-    char path[4096];
+    char path[4096 + 64]; /* dir is at most 4095 bytes */
     struct ia_tensor *ins[64] = {0}, *exps[64] = {0};
     const char *names[64];
     size_t n_in = 0, n_exp = 0;
@@ -206,7 +234,9 @@ static int run_dataset(struct ia_session *s, const struct ia_model *m, const cha
             rc = 1;
             goto out;
         }
-        int e = ia_tensor_io_read(path, &ins[n_in]);
+        /* A .pb does not say whether it is a TensorProto, SequenceProto or
+         * OptionalProto: the model's declaration does. */
+        int e = ia_tensor_io_read_value(path, ia_session_input(s, n_in)->type, &ins[n_in]);
         if (e) {
             set_msg(r, unsupported_rc(e) ? ST_UNSUPPORTED : ST_FAIL, "%s", ia_error_msg());
             rc = 1;
@@ -214,14 +244,15 @@ static int run_dataset(struct ia_session *s, const struct ia_model *m, const cha
         }
         names[n_in] = ia_session_input(s, n_in)->name;
         /* ONNX writes bfloat16 test data as uint16 bit patterns. */
-        if (ins[n_in]->dtype == IA_DTYPE_UINT16 &&
+        if (ins[n_in]->kind == IA_KIND_TENSOR && ins[n_in]->dtype == IA_DTYPE_UINT16 &&
             ia_session_input(s, n_in)->dtype == IA_DTYPE_BFLOAT16)
             ins[n_in]->dtype = IA_DTYPE_BFLOAT16;
     }
     for (; n_exp < 64; n_exp++) {
         snprintf(path, sizeof path, "%s/output_%zu.pb", dir, n_exp);
         if (!exists(path)) break;
-        int e = ia_tensor_io_read(path, &exps[n_exp]);
+        const struct ia_session_value *ov = ia_session_output(s, n_exp);
+        int e = ia_tensor_io_read_value(path, ov ? ov->type : IA_ONNX_TYPE_TENSOR, &exps[n_exp]);
         if (e) {
             set_msg(r, unsupported_rc(e) ? ST_UNSUPPORTED : ST_FAIL, "%s", ia_error_msg());
             rc = 1;
@@ -243,10 +274,11 @@ static int run_dataset(struct ia_session *s, const struct ia_model *m, const cha
     }
     for (size_t i = 0; i < n_out; i++) {
         char msg[MSG_CAP];
-        if (exps[i]->dtype == IA_DTYPE_UINT16 && outs[i]->dtype == IA_DTYPE_BFLOAT16 &&
+        if (exps[i]->kind == IA_KIND_TENSOR && exps[i]->dtype == IA_DTYPE_UINT16 &&
+            outs[i]->dtype == IA_DTYPE_BFLOAT16 &&
             ia_session_output(s, i)->dtype == IA_DTYPE_BFLOAT16)
             exps[i]->dtype = IA_DTYPE_BFLOAT16;
-        if (compare(ia_session_output(s, i)->name, outs[i], exps[i], msg, sizeof msg)) {
+        if (compare_value(ia_session_output(s, i)->name, outs[i], exps[i], msg, sizeof msg)) {
             set_msg(r, ST_FAIL, "%s", msg);
             rc = 1;
             goto out;
