@@ -11,7 +11,7 @@
  *   and grouped-query attention with masks, KV cache and rotary embeddings,
  *   patch embeddings, cross-attention), standard ops only, so ONNX Runtime
  *   and onnx.checker accept what it writes.
- * - architectures (bert, gpt2, llama, qwen2, vit so far) each read their
+ * - architectures (the registry's families: `zoo list`) each read their
  *   parameters from HF config keys; presets are HF configs too, so
  *   `zoo build`, `--set key=value` and `convert` take the same path.
  * - ia_zoo_build: config + weights (a checkpoint, or seeded random) → .onnx
@@ -136,6 +136,14 @@ int ia_hf_config_str_or(const struct ia_hf_config *c, const char *key, const cha
                         const char **out);
 /* Entries of an array or object key; -1 when absent, null or a scalar. */
 int64_t ia_hf_config_len(const struct ia_hf_config *c, const char *key);
+/* A nested config object (CLIP's text_config, vision_config) as a config of
+ * its own, labelled "<label>: <key>"; the caller frees it. An absent or null
+ * key gives an empty object (HF then uses the sub-config's defaults);
+ * IA_EFORMAT when the key is not an object. */
+int ia_hf_config_sub(const struct ia_hf_config *c, const char *key, struct ia_hf_config **out);
+/* Entry i of an array key as an integer (wav2vec2's conv_dim): IA_ENOTFOUND
+ * when absent or shorter, IA_EFORMAT when not an array of integers. */
+int ia_hf_config_int_at(const struct ia_hf_config *c, const char *key, size_t i, int64_t *out);
 /* The first entry of "architectures", or NULL. */
 const char *ia_hf_config_architecture(const struct ia_hf_config *c);
 /* Compact JSON text (sorted keys) for metadata and cache keys; ia_free it. */
@@ -457,7 +465,9 @@ int ia_zoo_convert(const char *hf_dir, const char *out_path, const struct ia_zoo
  * shape: input_ids small token ids (1..99), attention_mask ones,
  * token_type_ids zeros, position_ids past..past+seq-1, past_key_values.*
  * zeros of length `past`, float inputs (pixel_values) a smooth pattern in
- * [-1, 1]. Symbolic dims: batch_size → batch, sequence_length → seq,
+ * [-1, 1]. Symbolic dims: batch_size → batch, sequence_length and
+ * decoder_sequence_length → seq (at least 16000 for input_values, raw
+ * 16 kHz audio),
  * past_sequence_length → past, their sum → past + seq, others → 1.
  * *tensors is an ia_malloc'd array of n tensors (ia_tensor_io_free each;
  * their names are the input names). */
@@ -467,6 +477,90 @@ struct ia_zoo_sample_opts {
 };
 int ia_zoo_sample_inputs(const struct ia_model *m, const struct ia_zoo_sample_opts *o,
                          struct ia_tensor ***tensors, size_t *n);
+
+/* ---- builder additions for t5, clip, whisper, wav2vec2 --------------------- */
+/* (builder_extra.c; the three below it live in builder.c for its internals.) */
+
+/* The builder's checkpoint (NULL: synthetic weights) and whether it only sizes. */
+struct ia_hf_checkpoint *ia_zb_checkpoint(const struct ia_zb *g);
+int ia_zb_dry_run(const struct ia_zb *g);
+/* A float32 weight `name` [dims] with values the caller computed (a
+ * sinusoid table, a weight-normalised kernel): counted, streamed to external
+ * data and deduplicated like ia_zb_weight. `values` is copied; it may be
+ * NULL in a dry run. */
+const char *ia_zb_weight_values(struct ia_zb *g, const char *name, size_t rank,
+                                const int64_t *dims, const float *values);
+
+/* Conv over x [B, in_ch, L] with prefix.weight [out_ch, in_ch/groups, kernel]
+ * (+ prefix.bias [out_ch]); pad_begin/pad_end zeros at the ends of L. */
+const char *ia_zb_conv1d(struct ia_zb *g, const char *prefix, int64_t in_ch, int64_t out_ch,
+                         int64_t kernel, int64_t stride, int64_t pad_begin, int64_t pad_end,
+                         int64_t groups, int bias, const char *x);
+/* GroupNorm with one group per channel (= InstanceNormalization) over
+ * x [B, C, L], prefix.weight and prefix.bias [C]. */
+const char *ia_zb_instance_norm(struct ia_zb *g, const char *prefix, int64_t channels,
+                                double eps, const char *x);
+
+/* T5's relative position bucket of rel = key - query, computed as HF does
+ * in float32 (bidirectional for encoders, past-only for decoders). The
+ * config must have num_buckets >= 4 and max_distance > num_buckets / 2. */
+int64_t ia_zb_t5_bucket(int64_t rel, int bidirectional, int64_t num_buckets,
+                        int64_t max_distance);
+/* T5 position bias [1, heads, S, T] from `weight` [num_buckets, heads]
+ * (S = dim 1 of query_like, the last S of the T = dim 1 of key_like
+ * positions). Buckets come from a precomputed table over rel in
+ * [-max_distance, max_distance]: every farther rel shares the end bucket. */
+const char *ia_zb_t5_position_bias(struct ia_zb *g, const char *weight, int64_t num_buckets,
+                                   int64_t max_distance, int64_t heads, int bidirectional,
+                                   const char *query_like, const char *key_like);
+/* Additive causal mask [1, 1, S, S] (0 or -FLT_MAX), S = dim 1 of x, for
+ * decoders without a padding mask. */
+const char *ia_zb_causal_mask(struct ia_zb *g, const char *x);
+/* Whisper's sinusoids(length, channels): [length, channels], sin of
+ * t * max_timescale^(-i / (channels/2 - 1)) for i < channels/2, then cos.
+ * The weight `name`: read from the checkpoint when it has the tensor,
+ * else computed. channels must be even and >= 4. */
+const char *ia_zb_sinusoid_weight(struct ia_zb *g, const char *name, int64_t length,
+                                  int64_t channels, double max_timescale);
+/* A weight-normalised kernel w = g * v / ||v|| (torch weight_norm with
+ * `dim`: the norm over every other axis), folded at conversion from
+ * prefix.weight_g / prefix.weight_v (or prefix.parametrizations.weight.
+ * original0 / original1) and written as prefix.weight; synthetic builds
+ * make prefix.weight directly. */
+const char *ia_zb_weight_norm(struct ia_zb *g, const char *prefix, size_t rank,
+                              const int64_t *dims, int dim);
+/* x / ||x||_2 over the last axis. */
+const char *ia_zb_l2_normalize(struct ia_zb *g, const char *x);
+/* Row idx[b] of each x[b] for x [B, S, hidden], idx int64 [B] → [B, hidden]. */
+const char *ia_zb_gather_rows(struct ia_zb *g, const char *x, const char *idx, int64_t hidden);
+
+/* ---- vision and multimodal blocks (builder_vision.c: DETR, X-CLIP, LLaVA, CLAP) ---- */
+
+/* HF's frozen BatchNorm2d on x [B, C, H, W] from prefix.weight, .bias,
+ * .running_mean, .running_var: x * w/sqrt(var + eps) + (b - mean * scale). */
+const char *ia_zb_frozen_batchnorm(struct ia_zb *g, const char *prefix, int64_t ch, double eps,
+                                   const char *x);
+const char *ia_zb_maxpool(struct ia_zb *g, int64_t kernel, int64_t stride, int64_t pad,
+                          const char *x);
+/* out_proj(attention(q_proj(xq), k_proj(xkv), v_proj(xkv))), all with biases
+ * (CLIP's attention block, prefix "...self_attn"); mask additive or NULL. */
+const char *ia_zb_mha_block(struct ia_zb *g, const char *prefix, int64_t dim, int64_t heads,
+                            const char *mask, const char *xq, const char *xkv);
+/* A CLIP-style pre-LN encoder layer with prefix (ending in '.') +
+ * layer_norm1, self_attn.*, layer_norm2, mlp.fc1, mlp.fc2. */
+const char *ia_zb_prenorm_layer(struct ia_zb *g, const char *prefix, int64_t dim, int64_t heads,
+                                int64_t inter, double eps, const char *act, const char *mask,
+                                const char *x);
+/* CLIP vision embeddings: prefix.patch_embedding (Conv, no bias), a class
+ * token prefix.class_embedding [dim] in front, plus
+ * prefix.position_embedding.weight [1 + (image/patch)^2, dim]. */
+const char *ia_zb_cls_patch_embed(struct ia_zb *g, const char *prefix, int64_t channels,
+                                  int64_t dim, int64_t image, int64_t patch, const char *pixels);
+const char *ia_zb_reduce_mean(struct ia_zb *g, const char *x, int64_t axis, int keepdims);
+/* x[start:end] along axis (Slice with constant bounds). */
+const char *ia_zb_slice(struct ia_zb *g, const char *x, int64_t axis, int64_t start, int64_t end);
+const char *ia_zb_reshape(struct ia_zb *g, const char *x, size_t rank, const int64_t *shape);
+const char *ia_zb_transpose(struct ia_zb *g, const char *x, size_t rank, const int64_t *perm);
 
 #ifdef __cplusplus
 }

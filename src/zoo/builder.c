@@ -493,6 +493,42 @@ const char *ia_zb_weight(struct ia_zb *g, const char *name, enum ia_zb_init init
     return nm;
 }
 
+struct ia_hf_checkpoint *ia_zb_checkpoint(const struct ia_zb *g) { return g->o.ckpt; }
+int ia_zb_dry_run(const struct ia_zb *g) { return g->o.dry_run; }
+
+const char *ia_zb_weight_values(struct ia_zb *g, const char *name, size_t rank,
+                                const int64_t *dims, const float *values) {
+    if (g->rc) return ZB_PLACEHOLDER;
+    for (size_t i = 0; i < g->n_weights; i++)
+        if (!strcmp(g->weights[i], name)) return g->weights[i];
+    uint64_t numel, nbytes;
+    if (rank > IA_ST_MAX_RANK || ia_shape_numel(dims, rank, &numel) ||
+        ia_shape_nbytes(IA_DTYPE_FLOAT32, dims, rank, &nbytes)) {
+        ia_zb_fail(g, IA_ERANGE, "weight '%s': bad rank or size", name);
+        return ZB_PLACEHOLDER;
+    }
+    if (!g->o.dry_run && !values) {
+        ia_zb_fail(g, IA_EINTERNAL, "weight '%s': no values", name);
+        return ZB_PLACEHOLDER;
+    }
+    const char *nm = keep_str(g, ia_strdup(name));
+    if (g->rc) return ZB_PLACEHOLDER;
+    if (!g->o.dry_run) {
+        emit_weight(g, nm, rank, dims, values, nbytes);
+        g->progress_done += nbytes;
+        if (g->o.progress) g->o.progress(g->o.progress_user, g->progress_done,
+                                         g->o.progress_total);
+    }
+    if (g->rc) return ZB_PLACEHOLDER;
+    if (push_ptr(&g->weights, &g->n_weights, &g->cap_weights, (char *)nm)) {
+        ia_zb_fail(g, IA_ENOMEM, "out of memory");
+        return ZB_PLACEHOLDER;
+    }
+    g->weight_bytes += nbytes;
+    g->n_params += numel;
+    return nm;
+}
+
 /* ---- layers --------------------------------------------------------------------- */
 
 const char *ia_zb_embedding(struct ia_zb *g, const char *weight, int64_t n, int64_t dim,

@@ -372,7 +372,11 @@ int ia_zoo_sample_inputs(const struct ia_model *m, const struct ia_zoo_sample_op
             if (dd->value >= 0) dims[d] = dd->value;
             else if (!dd->param) dims[d] = 1;
             else if (!strcmp(dd->param, "batch_size")) dims[d] = batch;
-            else if (!strcmp(dd->param, "sequence_length")) dims[d] = seq;
+            /* Raw audio (input_values): a conv feature stack needs at least
+             * its receptive field, so never under a second at 16 kHz. */
+            else if (!strcmp(dd->param, "sequence_length"))
+                dims[d] = !strcmp(v->name, "input_values") && seq < 16000 ? 16000 : seq;
+            else if (!strcmp(dd->param, "decoder_sequence_length")) dims[d] = seq;
             else if (!strcmp(dd->param, "past_sequence_length")) dims[d] = past;
             else if (!strcmp(dd->param, "past_sequence_length + sequence_length"))
                 dims[d] = past + seq;

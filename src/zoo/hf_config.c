@@ -215,6 +215,41 @@ int64_t ia_hf_config_len(const struct ia_hf_config *c, const char *key) {
     return -1;
 }
 
+int ia_hf_config_sub(const struct ia_hf_config *c, const char *key, struct ia_hf_config **out) {
+    *out = NULL;
+    json_t *v = get(c, key);
+    if (v && !json_is_object(v))
+        return ia_error_set(IA_EFORMAT, "%s: key '%s' is not an object", c->label, key);
+    json_t *r = v ? json_deep_copy(v) : json_object();
+    size_t n = strlen(c->label) + strlen(key) + 3;
+    char *label = ia_malloc(n);
+    if (!r || !label) {
+        json_decref(r);
+        ia_free(label);
+        return ia_error_set(IA_ENOMEM, "out of memory");
+    }
+    snprintf(label, n, "%s: %s", c->label, key);
+    int rc = config_from_json(r, label, out);
+    ia_free(label);
+    return rc;
+}
+
+int ia_hf_config_int_at(const struct ia_hf_config *c, const char *key, size_t i, int64_t *out) {
+    json_t *v = get(c, key);
+    if (!v) return missing(c, key);
+    if (!json_is_array(v))
+        return ia_error_set(IA_EFORMAT, "%s: key '%s' is not an array", c->label, key);
+    json_t *e = json_array_get(v, i);
+    if (!e)
+        return ia_error_set(IA_ENOTFOUND, "%s: key '%s' has %zu entries, wanted entry %zu",
+                            c->label, key, json_array_size(v), i);
+    if (!json_is_integer(e))
+        return ia_error_set(IA_EFORMAT, "%s: key '%s' entry %zu is not an integer", c->label,
+                            key, i);
+    *out = json_integer_value(e);
+    return IA_OK;
+}
+
 const char *ia_hf_config_architecture(const struct ia_hf_config *c) {
     json_t *a = get(c, "architectures");
     json_t *first = json_is_array(a) ? json_array_get(a, 0) : NULL;

@@ -29,6 +29,15 @@ int zoo_build_llama(struct ia_zb *g, const struct ia_hf_config *cfg,
                     const struct ia_zoo_build_opts *o);
 int zoo_build_vit(struct ia_zb *g, const struct ia_hf_config *cfg,
                   const struct ia_zoo_build_opts *o);
+/* t5, clip, whisper, wav2vec2 (arch_t5.c ... arch_wav2vec2.c, builder_extra.c) */
+int zoo_build_t5(struct ia_zb *g, const struct ia_hf_config *cfg,
+                 const struct ia_zoo_build_opts *o);
+int zoo_build_clip(struct ia_zb *g, const struct ia_hf_config *cfg,
+                   const struct ia_zoo_build_opts *o);
+int zoo_build_whisper(struct ia_zb *g, const struct ia_hf_config *cfg,
+                      const struct ia_zoo_build_opts *o);
+int zoo_build_wav2vec2(struct ia_zb *g, const struct ia_hf_config *cfg,
+                       const struct ia_zoo_build_opts *o);
 
 /* Reads a required int config key into *v, failing g with the config's
  * message; returns 0 on failure so callers can chain with &&. */
@@ -40,5 +49,22 @@ int zoo_cfg_float_or(struct ia_zb *g, const struct ia_hf_config *c, const char *
 /* Fails g unless lo <= v <= hi, naming the key. */
 int zoo_cfg_range(struct ia_zb *g, const struct ia_hf_config *c, const char *key, int64_t v,
                   int64_t lo, int64_t hi);
+
+/* ---- DETR, CLAP, X-CLIP, LLaVA (arch_detr.c ... arch_llava.c, builder_vision.c) ---- */
+int zoo_build_detr(struct ia_zb *g, const struct ia_hf_config *cfg,
+                   const struct ia_zoo_build_opts *o);
+int zoo_build_clap(struct ia_zb *g, const struct ia_hf_config *cfg,
+                   const struct ia_zoo_build_opts *o);
+int zoo_build_xclip(struct ia_zb *g, const struct ia_hf_config *cfg,
+                    const struct ia_zoo_build_opts *o);
+int zoo_build_llava(struct ia_zb *g, const struct ia_hf_config *cfg,
+                    const struct ia_zoo_build_opts *o);
+/* ia_hf_config_sub / _str_or / _bool_or failing g (0) like zoo_cfg_int. */
+int zoo_cfg_subconfig(struct ia_zb *g, const struct ia_hf_config *c, const char *key,
+                      struct ia_hf_config **out);
+int zoo_cfg_str_or(struct ia_zb *g, const struct ia_hf_config *c, const char *key,
+                   const char *dflt, const char **out);
+int zoo_cfg_bool_or(struct ia_zb *g, const struct ia_hf_config *c, const char *key, int dflt,
+                    int *out);
 
 #endif

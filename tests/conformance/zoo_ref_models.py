@@ -5,7 +5,7 @@ Writes tiny Hugging Face style checkpoints (config.json + safetensors,
 written by hand: the safetensors package is not used) with random weights
 under their HF tensor names, plus inputs and the outputs of a PyTorch
 forward pass written here from the HF architectures (BERT, GPT-2, Llama,
-Qwen2, ViT). Each case lands in OUT/<case>/:
+Qwen2, ViT, T5, CLIP, Whisper, wav2vec 2.0). Each case lands in OUT/<case>/:
     ckpt/            config.json, model.safetensors (or shards + index)
     inputs/NAME.npy  one file per graph input
     expected/NAME.npy
@@ -445,12 +445,417 @@ def vit_cases(out):
     save_case(out, "vit", c, sd, {"pixel_values": px}, ref, dtype="F16")
 
 
+# ---- T5 --------------------------------------------------------------------
+
+def t5_bucket(rel, bidirectional, num_buckets, max_distance):
+    """HF's T5Attention._relative_position_bucket."""
+    buckets = 0
+    if bidirectional:
+        num_buckets //= 2
+        buckets += (rel > 0).to(torch.long) * num_buckets
+        rel = torch.abs(rel)
+    else:
+        rel = -torch.min(rel, torch.zeros_like(rel))
+    max_exact = num_buckets // 2
+    is_small = rel < max_exact
+    large = max_exact + (torch.log(rel.float() / max_exact) / math.log(max_distance / max_exact)
+                         * (num_buckets - max_exact)).to(torch.long)
+    large = torch.min(large, torch.full_like(large, num_buckets - 1))
+    return buckets + torch.where(is_small, rel, large)
+
+
+def t5_cases(out):
+    # (case, buckets, max distance, feed_forward_proj, tied): the second uses
+    # v1.1's gated-gelu, an untied head, and a max distance the encoder's
+    # relative positions pass (clipped to the end bucket).
+    for case, nb, md, ffp, tie in (("t5", 32, 128, "relu", True), ("t5_v11", 8, 6, "gated-gelu", False)):
+        D, KV, NH, FF, L, V = 32, 8, 4, 48, 2, 109
+        c = {"model_type": "t5", "architectures": ["T5ForConditionalGeneration"], "vocab_size": V,
+             "d_model": D, "d_kv": KV, "d_ff": FF, "num_layers": L, "num_decoder_layers": L,
+             "num_heads": NH, "relative_attention_num_buckets": nb,
+             "relative_attention_max_distance": md, "layer_norm_epsilon": 1e-6,
+             "feed_forward_proj": ffp, "tie_word_embeddings": tie}
+        gated = ffp.startswith("gated")
+        sd = {"shared.weight": rnd(V, D, scale=1.0)}
+        if not tie:
+            sd["lm_head.weight"] = rnd(V, D, scale=1 / math.sqrt(D))
+        for stack, n_sub in (("encoder", 2), ("decoder", 3)):
+            sd[stack + ".final_layer_norm.weight"] = 1 + rnd(D, scale=0.1)
+            sd[stack + ".block.0.layer.0.SelfAttention.relative_attention_bias.weight"] = rnd(nb, NH, scale=0.5)
+            for l in range(L):
+                p = "%s.block.%d.layer." % (stack, l)
+                kinds = ["SelfAttention"] + (["EncDecAttention"] if stack == "decoder" else [])
+                for i, kind in enumerate(kinds):
+                    for n in "qkv":
+                        sd[p + "%d.%s.%s.weight" % (i, kind, n)] = rnd(NH * KV, D, scale=1 / math.sqrt(D))
+                    sd[p + "%d.%s.o.weight" % (i, kind)] = rnd(D, NH * KV, scale=1 / math.sqrt(NH * KV))
+                for i in range(n_sub):
+                    sd[p + "%d.layer_norm.weight" % i] = 1 + rnd(D, scale=0.1)
+                f = p + "%d.DenseReluDense." % (n_sub - 1)
+                for n in (("wi_0", "wi_1") if gated else ("wi",)):
+                    sd[f + n + ".weight"] = rnd(FF, D, scale=1 / math.sqrt(D))
+                sd[f + "wo.weight"] = rnd(D, FF, scale=1 / math.sqrt(FF))
+        B, S, Sd = 2, 9, 5
+        ids = torch.randint(0, V, (B, S))
+        mask = torch.ones(B, S, dtype=torch.int64)
+        mask[1, 6:] = 0
+        dids = torch.randint(0, V, (B, Sd))
+
+        def ref(u, c=c, gated=gated, tie=tie, nb=nb, md=md):
+            eps = c["layer_norm_epsilon"]
+
+            def bias(w, q, k, bidir):
+                rel = torch.arange(k)[None, :] - torch.arange(q)[:, None]
+                return w[t5_bucket(rel, bidir, nb, md)].permute(2, 0, 1)[None]
+
+            def attn(p, x, kv, b):
+                Q, K, Vv = (heads(t @ u[p + "." + n + ".weight"].T, NH, KV)
+                            for n, t in (("q", x), ("k", kv), ("v", kv)))
+                a = torch.softmax(Q @ K.transpose(-1, -2) + b, -1)
+                return merge(a @ Vv) @ u[p + ".o.weight"].T
+
+            def ff(p, x):
+                if gated:
+                    h = gelu_new(x @ u[p + "wi_0.weight"].T) * (x @ u[p + "wi_1.weight"].T)
+                else:
+                    h = F.relu(x @ u[p + "wi.weight"].T)
+                return h @ u[p + "wo.weight"].T
+
+            ext = (1.0 - mask[:, None, None, :].float()) * NEG
+            x = u["shared.weight"][ids]
+            b = bias(u["encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight"], S, S, True) + ext
+            for l in range(L):
+                p = "encoder.block.%d.layer." % l
+                x = x + attn(p + "0.SelfAttention", rms(x, u[p + "0.layer_norm.weight"], eps),
+                             rms(x, u[p + "0.layer_norm.weight"], eps), b)
+                x = x + ff(p + "1.DenseReluDense.", rms(x, u[p + "1.layer_norm.weight"], eps))
+            enc = rms(x, u["encoder.final_layer_norm.weight"], eps)
+            causal = torch.where(torch.arange(Sd)[None, :] <= torch.arange(Sd)[:, None],
+                                 torch.tensor(0.0), torch.tensor(NEG))[None, None]
+            db = bias(u["decoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight"], Sd, Sd, False) + causal
+            y = u["shared.weight"][dids]
+            for l in range(L):
+                p = "decoder.block.%d.layer." % l
+                h = rms(y, u[p + "0.layer_norm.weight"], eps)
+                y = y + attn(p + "0.SelfAttention", h, h, db)
+                y = y + attn(p + "1.EncDecAttention", rms(y, u[p + "1.layer_norm.weight"], eps), enc, ext)
+                y = y + ff(p + "2.DenseReluDense.", rms(y, u[p + "2.layer_norm.weight"], eps))
+            y = rms(y, u["decoder.final_layer_norm.weight"], eps)
+            if tie:
+                logits = (y * D ** -0.5) @ u["shared.weight"].T
+            else:
+                logits = y @ u["lm_head.weight"].T
+            return {"logits": logits, "encoder_last_hidden_state": enc}
+
+        save_case(out, case, c, sd, {"input_ids": ids, "attention_mask": mask, "decoder_input_ids": dids}, ref)
+
+
+# ---- CLIP ------------------------------------------------------------------
+
+def clip_layers(sd, p, L, H, I):
+    for l in range(L):
+        q = p + "encoder.layers.%d." % l
+        for n, (o, i) in {"self_attn.q_proj": (H, H), "self_attn.k_proj": (H, H),
+                          "self_attn.v_proj": (H, H), "self_attn.out_proj": (H, H),
+                          "mlp.fc1": (I, H), "mlp.fc2": (H, I)}.items():
+            sd[q + n + ".weight"] = rnd(o, i, scale=1 / math.sqrt(i))
+            sd[q + n + ".bias"] = rnd(o, scale=0.1)
+        for n in ("layer_norm1", "layer_norm2"):
+            sd[q + n + ".weight"] = 1 + rnd(H, scale=0.1)
+            sd[q + n + ".bias"] = rnd(H, scale=0.1)
+
+
+def clip_encoder(u, p, x, L, nh, eps, masks):
+    H = x.shape[-1]
+    d = H // nh
+    for l in range(L):
+        q = p + "encoder.layers.%d." % l
+        h = ln(u, x, q + "layer_norm1", eps)
+        Q = heads(lin(u, h, q + "self_attn.q_proj") * d ** -0.5, nh, d)
+        K = heads(lin(u, h, q + "self_attn.k_proj"), nh, d)
+        Vv = heads(lin(u, h, q + "self_attn.v_proj"), nh, d)
+        s = Q @ K.transpose(-1, -2)
+        for m in masks:  # HF adds the causal mask, then the padding mask
+            s = s + m
+        x = x + lin(u, merge(torch.softmax(s, -1) @ Vv), q + "self_attn.out_proj")
+        h = ln(u, x, q + "layer_norm2", eps)
+        h = lin(u, h, q + "mlp.fc1")
+        x = x + lin(u, h * torch.sigmoid(1.702 * h), q + "mlp.fc2")
+    return x
+
+
+def clip_cases(out):
+    for case, eos in (("clip", 2), ("clip_eos", 7)):
+        V, P, TH, TL, TN, TI = 97, 12, 32, 2, 4, 48
+        VH, VL, VN, VI, IMG, PS, C, PROJ = 48, 2, 4, 64, 16, 4, 3, 24
+        N = (IMG // PS) ** 2
+        c = {"model_type": "clip", "architectures": ["CLIPModel"], "projection_dim": PROJ,
+             "logit_scale_init_value": 2.6592,
+             "text_config": {"vocab_size": V, "hidden_size": TH, "intermediate_size": TI,
+                             "num_hidden_layers": TL, "num_attention_heads": TN,
+                             "max_position_embeddings": P, "hidden_act": "quick_gelu",
+                             "layer_norm_eps": 1e-5, "eos_token_id": eos},
+             "vision_config": {"hidden_size": VH, "intermediate_size": VI, "num_hidden_layers": VL,
+                               "num_attention_heads": VN, "image_size": IMG, "patch_size": PS,
+                               "num_channels": C, "hidden_act": "quick_gelu", "layer_norm_eps": 1e-5}}
+        sd = {"text_model.embeddings.token_embedding.weight": rnd(V, TH, scale=0.5),
+              "text_model.embeddings.position_embedding.weight": rnd(P, TH, scale=0.2),
+              "text_model.final_layer_norm.weight": 1 + rnd(TH, scale=0.1),
+              "text_model.final_layer_norm.bias": rnd(TH, scale=0.1),
+              "vision_model.embeddings.class_embedding": rnd(VH, scale=0.5),
+              "vision_model.embeddings.patch_embedding.weight": rnd(VH, C, PS, PS, scale=0.2),
+              "vision_model.embeddings.position_embedding.weight": rnd(N + 1, VH, scale=0.2),
+              "vision_model.pre_layrnorm.weight": 1 + rnd(VH, scale=0.1),
+              "vision_model.pre_layrnorm.bias": rnd(VH, scale=0.1),
+              "vision_model.post_layernorm.weight": 1 + rnd(VH, scale=0.1),
+              "vision_model.post_layernorm.bias": rnd(VH, scale=0.1),
+              "text_projection.weight": rnd(PROJ, TH, scale=1 / math.sqrt(TH)),
+              "visual_projection.weight": rnd(PROJ, VH, scale=1 / math.sqrt(VH)),
+              "logit_scale": torch.tensor(2.6592)}
+        clip_layers(sd, "text_model.", TL, TH, TI)
+        clip_layers(sd, "vision_model.", VL, VH, VI)
+        B, S = 2, 8
+        ids = torch.randint(3, V, (B, S))
+        if eos == 2:
+            ids[0, 5] = V - 1  # argmax pooling picks these
+            ids[1, 3] = V - 1
+        else:
+            ids[ids == eos] = eos + 1
+            ids[0, 6] = eos
+            ids[1, 2] = eos
+            ids[1, 4] = eos  # the first one counts
+        mask = torch.ones(B, S, dtype=torch.int64)
+        mask[1, 5:] = 0
+        px = torch.randn(B, C, IMG, IMG)
+
+        def ref(u, eos=eos):
+            eps = 1e-5
+            x = u["text_model.embeddings.token_embedding.weight"][ids] + \
+                u["text_model.embeddings.position_embedding.weight"][torch.arange(S)]
+            causal = torch.full((S, S), NEG).triu(1)[None, None]
+            pad = (1.0 - mask[:, None, None, :].float()) * NEG
+            x = clip_encoder(u, "text_model.", x, TL, TN, eps, (causal, pad))
+            x = ln(u, x, "text_model.final_layer_norm", eps)
+            if eos == 2:
+                at = ids.to(torch.int).argmax(-1)
+            else:
+                at = (ids.to(torch.int) == eos).int().argmax(-1)
+            t = x[torch.arange(B), at] @ u["text_projection.weight"].T
+            y = F.conv2d(px, u["vision_model.embeddings.patch_embedding.weight"], stride=PS)
+            y = y.flatten(2).transpose(1, 2)
+            y = torch.cat([u["vision_model.embeddings.class_embedding"].expand(B, 1, -1), y], 1)
+            y = y + u["vision_model.embeddings.position_embedding.weight"][torch.arange(N + 1)]
+            y = ln(u, y, "vision_model.pre_layrnorm", eps)
+            y = clip_encoder(u, "vision_model.", y, VL, VN, eps, ())
+            i = ln(u, y[:, 0], "vision_model.post_layernorm", eps) @ u["visual_projection.weight"].T
+            t = t / t.norm(p=2, dim=-1, keepdim=True)
+            i = i / i.norm(p=2, dim=-1, keepdim=True)
+            lpt = t @ i.t() * u["logit_scale"].exp()
+            return {"logits_per_image": lpt.t(), "logits_per_text": lpt, "text_embeds": t,
+                    "image_embeds": i}
+
+        save_case(out, case, c, sd, {"input_ids": ids, "pixel_values": px, "attention_mask": mask}, ref)
+
+
+# ---- Whisper ---------------------------------------------------------------
+
+def sinusoids(length, channels, max_timescale=10000):
+    """HF's whisper sinusoids()."""
+    inc = np.log(max_timescale) / (channels // 2 - 1)
+    inv = torch.exp(-inc * torch.arange(channels // 2))
+    t = torch.arange(length).view(-1, 1) * inv.view(1, -1)
+    return torch.cat([t.sin(), t.cos()], dim=1)
+
+
+def whisper_cases(out):
+    V, M, D, L, NH, FF, MS, MT = 103, 8, 32, 2, 4, 48, 12, 20
+    c = {"model_type": "whisper", "architectures": ["WhisperForConditionalGeneration"],
+         "vocab_size": V, "num_mel_bins": M, "d_model": D, "encoder_layers": L,
+         "encoder_attention_heads": NH, "decoder_layers": L, "decoder_attention_heads": NH,
+         "encoder_ffn_dim": FF, "decoder_ffn_dim": FF, "max_source_positions": MS,
+         "max_target_positions": MT, "activation_function": "gelu", "scale_embedding": False}
+    p = "model."
+    sd = {p + "encoder.conv1.weight": rnd(D, M, 3, scale=0.3), p + "encoder.conv1.bias": rnd(D, scale=0.1),
+          p + "encoder.conv2.weight": rnd(D, D, 3, scale=0.1), p + "encoder.conv2.bias": rnd(D, scale=0.1),
+          p + "encoder.embed_positions.weight": sinusoids(MS, D),
+          p + "decoder.embed_tokens.weight": rnd(V, D, scale=0.5),
+          p + "decoder.embed_positions.weight": rnd(MT, D, scale=0.2)}
+    for stack in ("encoder", "decoder"):
+        sd[p + stack + ".layer_norm.weight"] = 1 + rnd(D, scale=0.1)
+        sd[p + stack + ".layer_norm.bias"] = rnd(D, scale=0.1)
+        for l in range(L):
+            q = p + "%s.layers.%d." % (stack, l)
+            for kind in ("self_attn",) + (("encoder_attn",) if stack == "decoder" else ()):
+                for n in ("q_proj", "k_proj", "v_proj", "out_proj"):
+                    sd[q + kind + "." + n + ".weight"] = rnd(D, D, scale=1 / math.sqrt(D))
+                    if n != "k_proj":
+                        sd[q + kind + "." + n + ".bias"] = rnd(D, scale=0.1)
+                sd[q + kind + "_layer_norm.weight"] = 1 + rnd(D, scale=0.1)
+                sd[q + kind + "_layer_norm.bias"] = rnd(D, scale=0.1)
+            sd[q + "fc1.weight"] = rnd(FF, D, scale=1 / math.sqrt(D))
+            sd[q + "fc1.bias"] = rnd(FF, scale=0.1)
+            sd[q + "fc2.weight"] = rnd(D, FF, scale=1 / math.sqrt(FF))
+            sd[q + "fc2.bias"] = rnd(D, scale=0.1)
+            sd[q + "final_layer_norm.weight"] = 1 + rnd(D, scale=0.1)
+            sd[q + "final_layer_norm.bias"] = rnd(D, scale=0.1)
+    B, Sd = 2, 6
+    feats = torch.randn(B, M, 2 * MS)
+    dids = torch.randint(0, V, (B, Sd))
+
+    def ref(u):
+        d = D // NH
+
+        def attn(q, x, kv, mask):
+            Q = heads(lin(u, x, q + ".q_proj") * d ** -0.5, NH, d)
+            K = heads(lin(u, kv, q + ".k_proj", False), NH, d)
+            Vv = heads(lin(u, kv, q + ".v_proj"), NH, d)
+            s = Q @ K.transpose(-1, -2)
+            if mask is not None:
+                s = s + mask
+            return lin(u, merge(torch.softmax(s, -1) @ Vv), q + ".out_proj")
+
+        def mlp(q, x):
+            h = ln(u, x, q + "final_layer_norm", 1e-5)
+            return lin(u, F.gelu(lin(u, h, q + "fc1")), q + "fc2")
+
+        x = F.gelu(F.conv1d(feats, u[p + "encoder.conv1.weight"], u[p + "encoder.conv1.bias"], padding=1))
+        x = F.gelu(F.conv1d(x, u[p + "encoder.conv2.weight"], u[p + "encoder.conv2.bias"], stride=2, padding=1))
+        x = x.permute(0, 2, 1) + u[p + "encoder.embed_positions.weight"]
+        for l in range(L):
+            q = p + "encoder.layers.%d." % l
+            h = ln(u, x, q + "self_attn_layer_norm", 1e-5)
+            x = x + attn(q + "self_attn", h, h, None)
+            x = x + mlp(q, x)
+        enc = ln(u, x, p + "encoder.layer_norm", 1e-5)
+        causal = torch.full((Sd, Sd), NEG).triu(1)[None, None]
+        y = u[p + "decoder.embed_tokens.weight"][dids] + u[p + "decoder.embed_positions.weight"][:Sd]
+        for l in range(L):
+            q = p + "decoder.layers.%d." % l
+            h = ln(u, y, q + "self_attn_layer_norm", 1e-5)
+            y = y + attn(q + "self_attn", h, h, causal)
+            y = y + attn(q + "encoder_attn", ln(u, y, q + "encoder_attn_layer_norm", 1e-5), enc, None)
+            y = y + mlp(q, y)
+        y = ln(u, y, p + "decoder.layer_norm", 1e-5)
+        return {"logits": y @ u[p + "decoder.embed_tokens.weight"].T, "encoder_last_hidden_state": enc}
+
+    save_case(out, "whisper", c, sd, {"input_features": feats, "decoder_input_ids": dids}, ref)
+
+
+# ---- wav2vec 2.0 -----------------------------------------------------------
+
+def wav2vec2_cases(out):
+    # (case, architecture, feat_extract_norm, stable layer norm, conv bias,
+    #  pos-conv kernel, weight-norm names, checkpoint dtype)
+    for case, arch, norm, stable, cbias, K, new_wn, dtype in (
+            ("wav2vec2_ctc_f16", "Wav2Vec2ForCTC", "group", False, False, 6, False, "F16"),
+            ("wav2vec2_stable", "Wav2Vec2Model", "layer", True, True, 5, True, None)):
+        H, L, NH, I, G, Vc = 32, 2, 4, 48, 4, 12
+        cd, ck, cs = [16, 16, 24], [10, 3, 3], [5, 2, 2]
+        c = {"model_type": "wav2vec2", "architectures": [arch], "hidden_size": H,
+             "num_hidden_layers": L, "num_attention_heads": NH, "intermediate_size": I,
+             "hidden_act": "gelu", "layer_norm_eps": 1e-5, "conv_dim": cd, "conv_kernel": ck,
+             "conv_stride": cs, "conv_bias": cbias, "feat_extract_norm": norm,
+             "feat_extract_activation": "gelu", "num_conv_pos_embeddings": K,
+             "num_conv_pos_embedding_groups": G, "do_stable_layer_norm": stable, "vocab_size": Vc}
+        p = "wav2vec2." if arch == "Wav2Vec2ForCTC" else ""
+        sd = {}
+        cin = 1
+        for i, (o, k) in enumerate(zip(cd, ck)):
+            q = p + "feature_extractor.conv_layers.%d." % i
+            sd[q + "conv.weight"] = rnd(o, cin, k, scale=1 / math.sqrt(cin * k))
+            if cbias:
+                sd[q + "conv.bias"] = rnd(o, scale=0.1)
+            if norm == "layer" or i == 0:
+                sd[q + "layer_norm.weight"] = 1 + rnd(o, scale=0.1)
+                sd[q + "layer_norm.bias"] = rnd(o, scale=0.1)
+            cin = o
+        sd[p + "feature_projection.layer_norm.weight"] = 1 + rnd(cin, scale=0.1)
+        sd[p + "feature_projection.layer_norm.bias"] = rnd(cin, scale=0.1)
+        sd[p + "feature_projection.projection.weight"] = rnd(H, cin, scale=1 / math.sqrt(cin))
+        sd[p + "feature_projection.projection.bias"] = rnd(H, scale=0.1)
+        wg, wv = (("parametrizations.weight.original0", "parametrizations.weight.original1") if new_wn
+                  else ("weight_g", "weight_v"))
+        sd[p + "encoder.pos_conv_embed.conv." + wg] = 0.5 + torch.rand(1, 1, K)
+        sd[p + "encoder.pos_conv_embed.conv." + wv] = rnd(H, H // G, K)
+        sd[p + "encoder.pos_conv_embed.conv.bias"] = rnd(H, scale=0.1)
+        sd[p + "encoder.layer_norm.weight"] = 1 + rnd(H, scale=0.1)
+        sd[p + "encoder.layer_norm.bias"] = rnd(H, scale=0.1)
+        sd[p + "masked_spec_embed"] = torch.rand(H)  # training only: left unused
+        for l in range(L):
+            q = p + "encoder.layers.%d." % l
+            for n, (o, i) in {"attention.q_proj": (H, H), "attention.k_proj": (H, H),
+                              "attention.v_proj": (H, H), "attention.out_proj": (H, H),
+                              "feed_forward.intermediate_dense": (I, H),
+                              "feed_forward.output_dense": (H, I)}.items():
+                sd[q + n + ".weight"] = rnd(o, i, scale=1 / math.sqrt(i))
+                sd[q + n + ".bias"] = rnd(o, scale=0.1)
+            for n in ("layer_norm", "final_layer_norm"):
+                sd[q + n + ".weight"] = 1 + rnd(H, scale=0.1)
+                sd[q + n + ".bias"] = rnd(H, scale=0.1)
+        if arch == "Wav2Vec2ForCTC":
+            sd["lm_head.weight"] = rnd(Vc, H, scale=1 / math.sqrt(H))
+            sd["lm_head.bias"] = rnd(Vc, scale=0.1)
+        wave = torch.randn(2, 400)
+
+        def ref(u, p=p, norm=norm, stable=stable, cbias=cbias, K=K, wg=wg, wv=wv, arch=arch):
+            x = wave[:, None]
+            for i, (o, s) in enumerate(zip(cd, cs)):
+                q = p + "feature_extractor.conv_layers.%d." % i
+                x = F.conv1d(x, u[q + "conv.weight"], u[q + "conv.bias"] if cbias else None, stride=s)
+                if norm == "group" and i == 0:
+                    x = F.group_norm(x, o, u[q + "layer_norm.weight"], u[q + "layer_norm.bias"], 1e-5)
+                elif norm == "layer":
+                    x = ln(u, x.transpose(-2, -1), q + "layer_norm", 1e-5).transpose(-2, -1)
+                x = F.gelu(x)
+            x = x.transpose(1, 2)
+            x = lin(u, ln(u, x, p + "feature_projection.layer_norm", 1e-5), p + "feature_projection.projection")
+            w = torch._weight_norm(u[p + "encoder.pos_conv_embed.conv." + wv],
+                                   u[p + "encoder.pos_conv_embed.conv." + wg], 2)
+            pc = F.conv1d(x.transpose(1, 2), w, u[p + "encoder.pos_conv_embed.conv.bias"],
+                          padding=K // 2, groups=G)
+            if K % 2 == 0:
+                pc = pc[:, :, :-1]
+            x = x + F.gelu(pc).transpose(1, 2)
+            if not stable:
+                x = ln(u, x, p + "encoder.layer_norm", 1e-5)
+            d = H // NH
+            for l in range(L):
+                q = p + "encoder.layers.%d." % l
+                h = ln(u, x, q + "layer_norm", 1e-5) if stable else x
+                Q = heads(lin(u, h, q + "attention.q_proj") * d ** -0.5, NH, d)
+                Kk = heads(lin(u, h, q + "attention.k_proj"), NH, d)
+                Vv = heads(lin(u, h, q + "attention.v_proj"), NH, d)
+                x = x + lin(u, merge(torch.softmax(Q @ Kk.transpose(-1, -2), -1) @ Vv), q + "attention.out_proj")
+                if not stable:
+                    x = ln(u, x, q + "layer_norm", 1e-5)
+                h = ln(u, x, q + "final_layer_norm", 1e-5) if stable else x
+                h = F.gelu(lin(u, h, q + "feed_forward.intermediate_dense"))
+                x = x + lin(u, h, q + "feed_forward.output_dense")
+                if not stable:
+                    x = ln(u, x, q + "final_layer_norm", 1e-5)
+            if stable:
+                x = ln(u, x, p + "encoder.layer_norm", 1e-5)
+            if arch == "Wav2Vec2ForCTC":
+                return {"logits": lin(u, x, "lm_head")}
+            return {"last_hidden_state": x}
+
+        save_case(out, case, c, sd, {"input_values": wave}, ref, dtype=dtype)
+
+
 def main():
     out = sys.argv[1]
     bert_cases(out)
     gpt2_cases(out)
     llama_cases(out)
     vit_cases(out)
+    # DETR, X-CLIP, LLaVA, CLAP text: zoo_ref_models_vision.py, using the helpers here.
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import zoo_ref_models_vision
+    zoo_ref_models_vision.cases(sys.modules[__name__], out)
+    t5_cases(out)
+    clip_cases(out)
+    whisper_cases(out)
+    wav2vec2_cases(out)
 
 
 if __name__ == "__main__":

@@ -123,10 +123,10 @@ expect_status 1 "bad config value fails" -- "$IA_CLI" convert "$bad" -o "$T/bad.
 expect_grep "key 'hidden_size' is not an integer" "$T/err" "names the config key"
 $PY - "$bad/config.json" <<'EOF'
 import json, sys
-c = json.load(open(sys.argv[1])); c["hidden_size"] = 32; c["model_type"] = "whisper"
+c = json.load(open(sys.argv[1])); c["hidden_size"] = 32; c["model_type"] = "llava_next"
 json.dump(c, open(sys.argv[1], "w"))
 EOF
 expect_status 1 "unbuilt family fails" -- "$IA_CLI" convert "$bad" -o "$T/bad.onnx" --no-cache
-expect_grep "model_type 'whisper'" "$T/err" "names the model_type"
+expect_grep "model_type 'llava_next'" "$T/err" "names the model_type"
 [ ! -e "$T/bad.onnx" ] && pass "nothing left behind" || fail "a failed convert left a file"
 finish
