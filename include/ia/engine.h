@@ -73,6 +73,14 @@ struct ia_session_value {
     int rank;
     const struct ia_onnx_dim *dims; /* (rank): value >= 0, or -1 with param (symbolic) or not */
     int optional;                   /* has a default initializer */
+    /* IA_ONNX_TYPE_TENSOR, or a SEQUENCE of tensors or an OPTIONAL (of a
+     * TENSOR or a SEQUENCE: elem_type) whose values are given and returned
+     * as struct ia_tensor of kind IA_KIND_SEQUENCE or IA_KIND_NONE, or the
+     * optional's value itself (kernels.h). dtype is then UNDEFINED and
+     * elem_dtype the tensors' element type (UNDEFINED when not declared). */
+    enum ia_onnx_type type;
+    enum ia_onnx_type elem_type;
+    enum ia_dtype elem_dtype;
 };
 size_t ia_session_n_inputs(const struct ia_session *s);
 size_t ia_session_n_outputs(const struct ia_session *s);

@@ -17,6 +17,27 @@
  * Tensors are dense, row-major and contiguous unless an op's def says it
  * accepts strides (`accepts_strided`); nb[] carries byte strides so fused
  * and view-producing paths can come later without changing the struct.
+ *
+ * Sequences and optionals. A value slot (struct ia_tensor) also holds the
+ * ONNX sequence and optional types, told apart by `kind`, whose zero is a
+ * plain tensor, so no existing kernel or caller changes:
+ *   IA_KIND_TENSOR    a tensor, as always;
+ *   IA_KIND_SEQUENCE  an ordered list of n_items tensors in `items` (each a
+ *                     plain tensor); dtype is the elements' (UNDEFINED when
+ *                     not known, e.g. an empty sequence read from a file);
+ *                     rank, numel, nbytes are 0 and data is NULL;
+ *   IA_KIND_NONE      an optional without a value.
+ * An optional that has a value is that value itself (a tensor or a
+ * sequence), as in ONNX Runtime, so OptionalGetElement is a copy.
+ * Only the ops ia_op_takes_values names see sequence/none inputs; the
+ * engine refuses them to every other kernel with a message. Such an op's
+ * infer marks a sequence output with ia_value_set_sequence (or
+ * ia_value_set_none), the engine allocates nothing for it, and compute
+ * points items/n_items at elements in any memory valid until compute
+ * returns (its inputs, scratch, a subgraph's outputs); the engine then
+ * copies them into one block the value owns (ia_value_own_items).
+ * Sequences are run-time values only: shape inference before a run treats
+ * them as unknown, so nothing that reads them is folded or planned.
  */
 #ifndef IA_KERNELS_H
 #define IA_KERNELS_H
@@ -34,6 +55,13 @@ extern "C" {
 
 #define IA_MAX_RANK 8
 
+/* What a value slot holds (see the header comment). */
+enum ia_tensor_kind {
+    IA_KIND_TENSOR = 0,
+    IA_KIND_SEQUENCE,
+    IA_KIND_NONE,
+};
+
 struct ia_tensor {
     enum ia_dtype dtype;
     int rank;
@@ -45,6 +73,9 @@ struct ia_tensor {
     const char *name;          /* value name in the graph, for messages */
     /* STRING tensors: numel entries of (ptr, len), owned by the producer. */
     const struct ia_onnx_bytes *strings;
+    enum ia_tensor_kind kind; /* 0: a tensor */
+    size_t n_items;           /* kind SEQUENCE: the elements, in order */
+    const struct ia_tensor *items;
 };
 
 /* Sets rank, dims, contiguous strides, numel and nbytes. IA_ERANGE when
@@ -58,6 +89,32 @@ const char *ia_tensor_describe(const struct ia_tensor *t, char *buf, size_t cap)
 int64_t ia_tensor_get_i64(const struct ia_tensor *t, uint64_t i);
 /* Reads element i of a numeric tensor as double (any dtype incl. f16/bf16). */
 double ia_tensor_get_f64(const struct ia_tensor *t, uint64_t i);
+
+/* ---- sequences and optionals (see the header comment) ------------------ */
+
+/* Makes t a sequence of `elem` (UNDEFINED: not known) with no items, or an
+ * optional without a value; the name is kept. */
+void ia_value_set_sequence(struct ia_tensor *t, enum ia_dtype elem);
+void ia_value_set_none(struct ia_tensor *t);
+/* In infer: dst gets src's kind, dtype and shape (items stay NULL). */
+int ia_value_infer_like(struct ia_tensor *dst, const struct ia_tensor *src);
+/* In compute, after ia_value_infer_like: a tensor's data is copied into
+ * dst's buffer; a sequence's items are referenced (the engine copies
+ * them after compute). */
+void ia_value_copy(struct ia_tensor *dst, const struct ia_tensor *src);
+/* "sequence", "none" or "tensor", for messages. */
+const char *ia_value_kind_name(const struct ia_tensor *t);
+/* Copies n tensors (shapes, data, strings) into one new ia_malloc'd block:
+ * `head` zeroed bytes for the caller at its start, then the n struct
+ * copies (names NULL), then their data, each 64-byte aligned. *block is
+ * the allocation to ia_free, *copies the copied structs inside it.
+ * Elements must be plain tensors (IA_EUNSUPPORTED for nested sequences). */
+int ia_value_pack_items(const struct ia_tensor *items, size_t n, size_t head, void **block,
+                        struct ia_tensor **copies);
+/* Makes a sequence own its elements: packs t->items into a new block,
+ * points t->items at the copies, and returns the block for the caller to
+ * ia_free when the value dies. */
+int ia_value_own_items(struct ia_tensor *t, void **block);
 
 /* float16 / bfloat16 conversions (round to nearest even). */
 float ia_f16_to_f32(uint16_t h);
@@ -116,6 +173,10 @@ struct ia_op_def {
 /* The op for (domain, op_type) at `opset` ("" and "ai.onnx" are the same
  * domain), or NULL when we have no kernel for it. */
 const struct ia_op_def *ia_kernels_find(const char *domain, const char *op_type, int64_t opset);
+/* 1 for the ops that take or give sequence and optional values (Identity,
+ * If, Loop, the Sequence* and Optional* ops, SplitToSequence,
+ * ConcatFromSequence); the engine hands non-tensor inputs to no other. */
+int ia_op_takes_values(const struct ia_op_def *op);
 /* Callback form for ia_onnx_verify's op check. */
 int ia_kernels_supported(const char *domain, const char *op_type, int64_t opset);
 size_t ia_kernels_count(void);

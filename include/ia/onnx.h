@@ -52,15 +52,33 @@ struct ia_onnx_dim {
     const char *param; /* symbolic name ("batch"), or NULL */
 };
 
+/* What a declared value is (TypeProto's value case). Tensor is 0, so a
+ * value built without setting it is a tensor. */
+enum ia_onnx_type {
+    IA_ONNX_TYPE_TENSOR = 0,
+    IA_ONNX_TYPE_SEQUENCE,
+    IA_ONNX_TYPE_OPTIONAL,
+    IA_ONNX_TYPE_MAP,
+    IA_ONNX_TYPE_SPARSE_TENSOR,
+    IA_ONNX_TYPE_NONE, /* no type given */
+};
+
 /* A graph input, output or value_info entry. */
 struct ia_onnx_value {
     const char *name;
-    int is_tensor;          /* 0: sequence/map/optional/sparse (not described further) */
+    int is_tensor;          /* 0: sequence/map/optional/sparse (see type) */
     enum ia_dtype dtype;    /* UNDEFINED when not a tensor or a type we lack */
     int32_t onnx_elem_type; /* TensorProto.DataType number as in the file */
     int has_shape;          /* 0: rank unknown (dims NULL) */
     size_t rank;
     struct ia_onnx_dim *dims; /* (rank) */
+    /* Set by the loader when is_tensor is 0: what the value is; for a
+     * sequence or optional, what it holds (an optional sequence: SEQUENCE)
+     * and the element type of the tensors inside (UNDEFINED when not
+     * declared or not a type we have). */
+    enum ia_onnx_type type;
+    enum ia_onnx_type elem_type;
+    enum ia_dtype elem_dtype;
 };
 
 enum ia_onnx_data_location {

@@ -11,7 +11,14 @@
  * Readers treat their input as hostile: every size is checked in 64-bit
  * arithmetic against the bytes present, and anything malformed is
  * IA_EFORMAT with a message naming the file (or label) and what is wrong.
- * Types we lack (complex, float8, int4, sequences) are IA_EUNSUPPORTED.
+ * Types we lack (complex, float8, int4, maps) are IA_EUNSUPPORTED.
+ *
+ * Sequence and optional values (kernels.h: struct ia_tensor with kind
+ * IA_KIND_SEQUENCE or IA_KIND_NONE) live in .pb files as ONNX's
+ * SequenceProto / OptionalProto. A .pb file does not say which message it
+ * holds, so the reader is told (ia_tensor_io_read_value). A sequence read
+ * is still one block: the struct, its name, the item structs and their
+ * data. Writing and cloning take any kind.
  */
 #ifndef IA_TENSOR_IO_H
 #define IA_TENSOR_IO_H
@@ -47,6 +54,16 @@ int ia_tensor_io_read(const char *path, struct ia_tensor **out);
 int ia_tensor_io_read_pb(const void *buf, size_t len, const char *label, struct ia_tensor **out);
 int ia_tensor_io_read_npy(const void *buf, size_t len, const char *label, struct ia_tensor **out);
 
+/* Reads a .pb holding the message `type` names: IA_ONNX_TYPE_TENSOR a
+ * TensorProto (any format then, as ia_tensor_io_read), IA_ONNX_TYPE_SEQUENCE
+ * a SequenceProto of tensors, IA_ONNX_TYPE_OPTIONAL an OptionalProto of a
+ * tensor or of such a sequence: an empty one gives kind IA_KIND_NONE, a
+ * full one the value it holds. Nested sequences, maps and sparse tensors
+ * are IA_EUNSUPPORTED. Freed with ia_tensor_io_free. */
+int ia_tensor_io_read_value(const char *path, enum ia_onnx_type type, struct ia_tensor **out);
+int ia_tensor_io_read_value_pb(const void *buf, size_t len, enum ia_onnx_type type,
+                               const char *label, struct ia_tensor **out);
+
 /* Serialises `t` into a new buffer the caller frees with ia_free. `name`
  * (may be NULL) becomes the TensorProto's name. .npy has no bfloat16 type:
  * IA_EUNSUPPORTED. STRING tensors go to .npy as fixed-width bytes ('|S<n>'). */
@@ -56,8 +73,11 @@ int ia_tensor_io_encode_npy(const struct ia_tensor *t, uint8_t **buf, size_t *le
 int ia_tensor_io_write(const char *path, enum ia_tensor_format fmt, const struct ia_tensor *t,
                        const char *name);
 
-/* A deep copy of `t` (data, strings and name) in one block; `name` replaces
- * t->name when not NULL. */
+/* Sequences go to .pb as a SequenceProto, empty optionals as an
+ * OptionalProto; .npy refuses them (IA_EUNSUPPORTED). */
+
+/* A deep copy of `t` (data, strings and name; a sequence's items) in one
+ * block; `name` replaces t->name when not NULL. */
 int ia_tensor_io_clone(const struct ia_tensor *t, const char *name, struct ia_tensor **out);
 /* Allocates a tensor of the given shape with zeroed data in one block. */
 int ia_tensor_io_alloc(enum ia_dtype dtype, int rank, const int64_t *dims, const char *name,

@@ -3,13 +3,12 @@
  * engine's checks, loaded, and described for the database (CID, family,
  * synthetic weights, provenance).
  *
- * Caches under $IA_HOME (both filled atomically: built or fetched into a
- * temporary folder that is renamed into place, so a concurrent bench or a
- * killed one never leaves half a model where the next one looks):
- *   cache/models/<cid>/       the UnixFS file or folder of a CID
+ * A CID becomes a file through ia_store_model_path (cache/models/<cid>/).
+ * Zoo models are built once into a cache under $IA_HOME, atomically (built
+ * in a temporary folder that is renamed into place, so a concurrent bench
+ * or a killed one never leaves half a model where the next one looks):
  *   cache/zoo/<arch>-<preset>[-past]-v<converter>/model.onnx
  */
-#include <dirent.h>
 #include <ftw.h>
 #include <errno.h>
 #include <jansson.h>
@@ -149,67 +148,13 @@ static int resolve_zoo(const char *rest, const struct ia_bench_open_opts *o, cha
 
 /* ---- CIDs ------------------------------------------------------------------ */
 
-/* The one .onnx file under dir (depth <= 3). */
-static int find_onnx(const char *dir, int depth, char *found, size_t cap, int *n_found) {
-    DIR *d = opendir(dir);
-    if (!d) return ia_error_set(IA_EIO, "%s: %s", dir, strerror(errno));
-    struct dirent *e;
-    int rc = IA_OK;
-    while (rc == IA_OK && (e = readdir(d))) {
-        if (e->d_name[0] == '.') continue;
-        char p[PATH_CAP];
-        if (snprintf(p, sizeof p, "%s/%s", dir, e->d_name) >= (int)sizeof p) continue;
-        struct stat st;
-        if (stat(p, &st) != 0) continue;
-        size_t len = strlen(e->d_name);
-        if (S_ISDIR(st.st_mode) && depth < 3) {
-            rc = find_onnx(p, depth + 1, found, cap, n_found);
-        } else if (S_ISREG(st.st_mode) && len > 5 && !strcmp(e->d_name + len - 5, ".onnx")) {
-            if (++*n_found == 1) snprintf(found, cap, "%s", p);
-        }
-    }
-    closedir(d);
+static int resolve_cid(const struct ia_cid *cid, const struct ia_bench_open_opts *o, char *path,
+                       size_t cap) {
+    struct ia_store *s = NULL;
+    int rc = ia_store_open(o ? o->home : NULL, &s);
+    if (rc == IA_OK) rc = ia_store_model_path(s, cid, path, cap);
+    ia_store_close(s);
     return rc;
-}
-
-static int resolve_cid(const char *spec, const struct ia_cid *cid,
-                       const struct ia_bench_open_opts *o, char *path, size_t cap) {
-    char home[PATH_CAP], dir[PATH_CAP], tmp[PATH_CAP] = "", cidtxt[IA_CID_STR_MAX];
-    int rc = home_dir(o ? o->home : NULL, home, sizeof home);
-    if (rc != IA_OK) return rc;
-    ia_cid_format(cid, cidtxt);
-    rc = pathf(dir, sizeof dir, "%s/cache/models/%s", home, cidtxt);
-    if (rc != IA_OK) return rc;
-    struct stat st;
-    if (stat(dir, &st) != 0) {
-        struct ia_store *s = NULL;
-        rc = ia_store_open(o ? o->home : NULL, &s);
-        if (rc != IA_OK) return rc;
-        char target[PATH_CAP], named[PATH_CAP];
-        rc = pathf(tmp, sizeof tmp, "%s/cache/models/.tmp-%s-%ld", home, cidtxt, (long)getpid());
-        if (rc == IA_OK) rc = pathf(target, sizeof target, "%s/model", tmp);
-        if (rc == IA_OK) rc = pathf(named, sizeof named, "%s/model.onnx", tmp);
-        if (rc == IA_OK) rm_tree(tmp);
-        if (rc == IA_OK) rc = mkdir_p(tmp);
-        if (rc == IA_OK) rc = ia_store_get_path(s, cid, target);
-        ia_store_close(s);
-        if (rc == IA_OK && stat(target, &st) == 0 && S_ISREG(st.st_mode)) {
-            if (rename(target, named) != 0)
-                rc = ia_error_set(IA_EIO, "%s: %s", named, strerror(errno));
-        }
-        if (rc == IA_OK && rename(tmp, dir) != 0 && stat(dir, &st) != 0)
-            rc = ia_error_set(IA_EIO, "%s: cannot move into place: %s", dir, strerror(errno));
-        rm_tree(tmp);
-        if (rc != IA_OK) return ia_error_wrap(rc, "%s", spec);
-    }
-    int n = 0;
-    rc = find_onnx(dir, 0, path, cap, &n);
-    if (rc != IA_OK) return rc;
-    if (n == 0) return ia_error_set(IA_ENOTFOUND, "%s: no .onnx file in it", spec);
-    if (n > 1)
-        return ia_error_set(IA_EINVAL, "%s: %d .onnx files in it; give the path of one (under %s)",
-                            spec, n, dir);
-    return IA_OK;
 }
 
 /* ---- open ------------------------------------------------------------------ */
@@ -298,7 +243,7 @@ int ia_bench_model_open(const char *spec, const struct ia_bench_open_opts *o,
                  : ia_error_set(IA_ERANGE, "%s: path too long", spec);
     } else if (!strchr(spec, '/') && ia_cid_parse(spec, &cid) == IA_OK) {
         source = "store";
-        rc = resolve_cid(spec, &cid, o, path, sizeof path);
+        rc = resolve_cid(&cid, o, path, sizeof path);
     } else {
         return ia_error_set(IA_ENOTFOUND, "%s: no such file, and not a CID or zoo:ARCH", spec);
     }

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "cli_model.h"
 #include "ia/core.h"
 #include "ia/engine.h"
 #include "ia/onnx.h"
@@ -28,8 +29,10 @@ static const char usage[] =
     ".npy with --npy); characters other than letters, digits, '.', '-' and '_'\n"
     "in the name become '_'. A summary (outputs, shapes, time) is printed.\n"
     "\n"
-    "MODEL is a path to a .onnx file. (A CID from the store will be accepted\n"
-    "later; today only paths are.)\n"
+    "MODEL is a path to a .onnx file, or the CID of one in the store (a file,\n"
+    "or a folder holding one .onnx and its external data; see `add`, `fetch`).\n"
+    "A CID is copied once into $IA_HOME/cache/models/<CID>/ from verified\n"
+    "blocks, and the copy is checked again each time it is used.\n"
     "\n"
     "Options:\n"
     "  -i, --input NAME=FILE  a graph input (repeat for each)\n"
@@ -44,16 +47,6 @@ static const char usage[] =
     "be loaded or run (the reason on stderr); 2 usage error.\n";
 
 #define MAX_INPUTS 256
-
-/* CIDv0 (Qm + 44 base58) or a multibase CIDv1 ('b' base32 / 'z' base58 /
- * 'f' hex ...) with no path separators or dots. */
-static int looks_like_cid(const char *s) {
-    size_t n = strlen(s);
-    if (strchr(s, '/') || strchr(s, '.')) return 0;
-    if (n == 46 && s[0] == 'Q' && s[1] == 'm') return 1;
-    if (n >= 50 && (s[0] == 'b' || s[0] == 'z' || s[0] == 'f' || s[0] == 'B')) return 1;
-    return 0;
-}
 
 static int mkdir_p(const char *dir) {
     char buf[4096];
@@ -181,19 +174,20 @@ static int run(int argc, char **argv) {
         status = cli_usage(cmd, optind >= argc ? "MODEL is missing" : "one MODEL only");
         goto out;
     }
-    const char *model = argv[optind];
+    const char *model = argv[optind], *file = model;
+    char cid_file[4096];
+    int is_cid;
     struct stat st;
-    if (stat(model, &st) != 0) {
-        if (looks_like_cid(model))
-            status = cli_fail(cmd,
-                              "%s: running a model by CID is not supported yet; give the path "
-                              "of a .onnx file",
-                              model);
-        else
-            status = cli_fail(cmd, "%s: %s", model, strerror(errno));
+    if ((status = cli_model_path(cmd, model, cid_file, sizeof cid_file, &is_cid)) != CLI_OK)
+        goto out;
+    status = CLI_FAILED;
+    if (is_cid) {
+        file = cid_file;
+    } else if (stat(model, &st) != 0) {
+        status = cli_fail(cmd, "%s: %s", model, strerror(errno));
         goto out;
     }
-    if (ia_onnx_load(model, &m) != IA_OK) {
+    if (ia_onnx_load(file, &m) != IA_OK) {
         status = cli_fail_lib(cmd);
         goto out;
     }
@@ -217,7 +211,9 @@ static int run(int argc, char **argv) {
                               len ? list : "none");
             goto out;
         }
-        if (ia_tensor_io_read(in_files[i], &tensors[i]) != IA_OK) {
+        /* A .pb may hold a SequenceProto or OptionalProto: the model says which. */
+        if (ia_tensor_io_read_value(in_files[i], ia_session_input(s, k)->type, &tensors[i]) !=
+            IA_OK) {
             status = cli_fail(cmd, "input '%s': %s", in_names[i], ia_error_msg());
             goto out;
         }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_model.h"
 #include "ia/core.h"
 #include "ia/engine.h"
 #include "ia/onnx.h"
@@ -21,8 +22,11 @@ static const char usage[] =
     "stays inside the model's folder and is long enough; every op has a kernel.\n"
     "Shape consistency is not checked yet (it comes with shape inference).\n"
     "\n"
-    "MODEL is a path to a .onnx file. (A CID from the store will be accepted\n"
-    "later; today only paths are.)\n"
+    "MODEL is a path to a .onnx file, or the CID of one in the store (a file,\n"
+    "or a folder holding one .onnx and its external data; see `add`, `fetch`).\n"
+    "A CID is copied once into $IA_HOME/cache/models/<CID>/ from verified\n"
+    "blocks, and the copy is checked again each time it is used; the report\n"
+    "then names the copy's file too.\n"
     "\n"
     "Options:\n"
     "  --json      print the report as JSON on stdout\n"
@@ -42,11 +46,29 @@ static const char *clean(char *buf, size_t cap, const char *s) {
     return buf;
 }
 
+static const char *type_word(enum ia_onnx_type t) {
+    switch (t) {
+    case IA_ONNX_TYPE_SEQUENCE: return "sequence";
+    case IA_ONNX_TYPE_OPTIONAL: return "optional";
+    case IA_ONNX_TYPE_MAP: return "map";
+    case IA_ONNX_TYPE_SPARSE_TENSOR: return "sparse_tensor";
+    case IA_ONNX_TYPE_TENSOR: return "tensor";
+    default: return "unknown";
+    }
+}
+
 static void print_value(const struct ia_onnx_value *v) {
     char b[256];
     printf("  %s  ", clean(b, sizeof b, v->name));
     if (!v->is_tensor) {
-        printf("(not a tensor)\n");
+        /* "sequence of float32", "optional sequence of int64", "map" */
+        if (v->type == IA_ONNX_TYPE_SEQUENCE || v->type == IA_ONNX_TYPE_OPTIONAL)
+            printf("%s%s%s of %s\n", type_word(v->type),
+                   v->elem_type == IA_ONNX_TYPE_SEQUENCE ? " " : "",
+                   v->elem_type == IA_ONNX_TYPE_SEQUENCE ? "sequence" : "",
+                   v->elem_dtype != IA_DTYPE_UNDEFINED ? ia_dtype_name(v->elem_dtype) : "?");
+        else
+            printf("(%s, not a tensor)\n", type_word(v->type));
         return;
     }
     printf("%s", v->dtype != IA_DTYPE_UNDEFINED ? ia_dtype_name(v->dtype)
@@ -72,10 +94,11 @@ static const char *status_word(enum ia_check_status s) {
     return s == IA_CHECK_OK ? "ok" : s == IA_CHECK_FAIL ? "FAIL" : "skip";
 }
 
-static void print_human(const char *path, const struct ia_model *m,
+static void print_human(const char *path, const char *file, const struct ia_model *m,
                         const struct ia_verify_report *r) {
     char b[256], b2[256];
     printf("model:         %s\n", clean(b, sizeof b, path));
+    if (file) printf("file:          %s\n", clean(b, sizeof b, file));
     if (m) {
         printf("graph:         %s\n",
                *m->graph.name ? clean(b, sizeof b, m->graph.name) : "(unnamed)");
@@ -138,6 +161,14 @@ static json_t *json_value(const struct ia_onnx_value *v) {
                                                        ? ia_dtype_name(v->dtype)
                                                        : ia_onnx_proto_type_name(v->onnx_elem_type))
                                      : json_null());
+    if (!v->is_tensor) {
+        json_object_set_new(o, "type", json_string(type_word(v->type)));
+        if (v->type == IA_ONNX_TYPE_OPTIONAL)
+            json_object_set_new(o, "elem_type", json_string(type_word(v->elem_type)));
+        json_object_set_new(o, "elem_dtype", v->elem_dtype != IA_DTYPE_UNDEFINED
+                                                 ? json_string(ia_dtype_name(v->elem_dtype))
+                                                 : json_null());
+    }
     if (!v->has_shape) {
         json_object_set_new(o, "shape", json_null());
         return o;
@@ -155,10 +186,11 @@ static json_t *json_value(const struct ia_onnx_value *v) {
     return o;
 }
 
-static int print_json(const char *path, const struct ia_model *m,
+static int print_json(const char *path, const char *file, const struct ia_model *m,
                       const struct ia_verify_report *r) {
     json_t *o = json_object();
     json_object_set_new(o, "model", jstr(path));
+    if (file) json_object_set_new(o, "file", jstr(file));
     json_object_set_new(o, "ok", json_boolean(r->ok));
     if (m) {
         json_object_set_new(o, "graph", jstr(m->graph.name));
@@ -230,15 +262,20 @@ static int run(int argc, char **argv) {
     if (optind >= argc) return cli_usage("verify", "missing MODEL");
     if (optind + 1 < argc) return cli_usage("verify", "one MODEL at a time");
     const char *path = argv[optind];
+    char cid_file[4096];
+    int is_cid;
+    int rc = cli_model_path("verify", path, cid_file, sizeof cid_file, &is_cid);
+    if (rc != CLI_OK) return rc;
+    const char *file = is_cid ? cid_file : NULL;
 
     struct ia_verify_report r;
     struct ia_model *m = NULL;
-    int rc = ia_onnx_verify_file(path, ia_engine_verify_opts(), &r, &m);
+    rc = ia_onnx_verify_file(file ? file : path, ia_engine_verify_opts(), &r, &m);
     if (rc != IA_OK) {
         ia_verify_report_free(&r);
         return cli_fail_lib("verify");
     }
-    int status = json ? print_json(path, m, &r) : (print_human(path, m, &r), CLI_OK);
+    int status = json ? print_json(path, file, m, &r) : (print_human(path, file, m, &r), CLI_OK);
     fflush(stdout);
     if (!r.ok) {
         char b[512];

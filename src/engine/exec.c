@@ -170,6 +170,8 @@ static void reset_out(struct ia_tensor *t, const char *name) {
 static int alloc_output(struct frame *f, int id) {
     const struct ia_graph_value *v = &f->g->values[id];
     struct ia_tensor *t = &f->vals[id];
+    /* Sequences get their block after compute (see the loop there). */
+    if (t->kind != IA_KIND_TENSOR) return IA_OK;
     if (t->dtype == IA_DTYPE_STRING) {
         t->data = ia_calloc(t->numel ? (size_t)t->numel : 1, sizeof(struct ia_onnx_bytes));
         if (!t->data) return ia_error_set(IA_ENOMEM, "out of memory for '%s'", v->name);
@@ -228,9 +230,14 @@ static int exec_node_io(struct frame *f, size_t idx, const struct ia_tensor **in
             f->vals[id].dtype != IA_DTYPE_STRING)
             return ia_error_set(IA_EINTERNAL, "%s node '%s': input '%s' has no value",
                                 nd->src->op_type, nd->src->name, g->values[id].name);
-        if (id >= 0 && f->vals[id].dtype == IA_DTYPE_UNDEFINED)
+        if (id >= 0 && f->vals[id].kind == IA_KIND_TENSOR &&
+            f->vals[id].dtype == IA_DTYPE_UNDEFINED)
             return ia_error_set(IA_EINVAL, "%s node '%s': input '%s' has no value",
                                 nd->src->op_type, nd->src->name, g->values[id].name);
+        if (id >= 0 && f->vals[id].kind != IA_KIND_TENSOR && !ia_op_takes_values(nd->op))
+            return ia_error_set(IA_EINVAL, "%s node '%s': input '%s' is %s; the op takes tensors",
+                                nd->src->op_type, nd->src->name, g->values[id].name,
+                                ia_value_kind_name(&f->vals[id]));
     }
     for (size_t k = 0; k < nd->n_out; k++) {
         int id = nd->out[k];
@@ -258,12 +265,17 @@ static int exec_node_io(struct frame *f, size_t idx, const struct ia_tensor **in
     for (size_t k = 0; rc == IA_OK && k < nd->n_out; k++)
         if (nd->out[k] >= 0) rc = alloc_output(f, nd->out[k]);
     if (rc == IA_OK) rc = f->s->be->run_node(f->s->bst, nd->op, &ctx);
-    /* Strings a kernel pointed at its inputs or scratch become the value's own. */
+    /* Strings and sequence items a kernel pointed at its inputs, scratch
+     * or a subgraph's values become the value's own. */
     for (size_t k = 0; rc == IA_OK && k < nd->n_out; k++) {
         int id = nd->out[k];
-        if (id < 0 || f->vals[id].dtype != IA_DTYPE_STRING) continue;
+        if (id < 0) continue;
+        int seq = f->vals[id].kind == IA_KIND_SEQUENCE;
+        if (!seq && (f->vals[id].kind != IA_KIND_TENSOR || f->vals[id].dtype != IA_DTYPE_STRING))
+            continue;
         void *block;
-        rc = ia_graph_own_strings(&f->vals[id], &block);
+        rc = seq ? ia_value_own_items(&f->vals[id], &block)
+                 : ia_graph_own_strings(&f->vals[id], &block);
         if (rc == IA_OK) {
             ia_free(f->sbufs[id]);
             f->sbufs[id] = block;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "engine_internal.h"
+#include "graph/fuse.h"
 
 /* ---- subgraphs ------------------------------------------------------------- */
 
@@ -73,8 +74,30 @@ static int compile_subgraphs(struct ia_session *s, const struct ia_graph *g, int
 /* ---- metadata ----------------------------------------------------------------- */
 
 static const char *kind_name(const struct ia_onnx_value *d) {
-    return d->is_tensor ? "a tensor of an unsupported type"
-                        : "not a tensor (sequence, map or optional)";
+    if (d->is_tensor) return "a tensor of an unsupported type";
+    switch (d->type) {
+    case IA_ONNX_TYPE_MAP: return "a map (not supported)";
+    case IA_ONNX_TYPE_SPARSE_TENSOR: return "a sparse tensor (not supported)";
+    case IA_ONNX_TYPE_SEQUENCE: return "a sequence of non-tensors (not supported)";
+    case IA_ONNX_TYPE_OPTIONAL: return "an optional of a kind not supported";
+    default: return "of no declared type";
+    }
+}
+
+/* Sequences of tensors, and optionals of a tensor or such a sequence. */
+static int value_type_ok(const struct ia_onnx_value *d, struct ia_session_value *sv) {
+    int ok = 0;
+    if (d->type == IA_ONNX_TYPE_SEQUENCE)
+        ok = d->elem_type == IA_ONNX_TYPE_TENSOR || d->elem_type == IA_ONNX_TYPE_NONE;
+    else if (d->type == IA_ONNX_TYPE_OPTIONAL)
+        ok = d->elem_type == IA_ONNX_TYPE_TENSOR || d->elem_type == IA_ONNX_TYPE_SEQUENCE ||
+             d->elem_type == IA_ONNX_TYPE_NONE;
+    if (ok) {
+        sv->type = d->type;
+        sv->elem_type = d->elem_type;
+        sv->elem_dtype = d->elem_dtype;
+    }
+    return ok;
 }
 
 static int fill_meta(struct ia_session *s) {
@@ -88,6 +111,10 @@ static int fill_meta(struct ia_session *s) {
         struct ia_session_value *sv = &s->ins[i];
         sv->name = v->name;
         sv->optional = v->init != NULL;
+        if (d && !d->is_tensor && value_type_ok(d, sv)) {
+            s->n_ins++;
+            continue;
+        }
         if (d && (!d->is_tensor || d->dtype == IA_DTYPE_UNDEFINED) && !v->init)
             return ia_error_set(IA_EUNSUPPORTED, "input '%s' is %s", v->name, kind_name(d));
         if (d && d->is_tensor) {
@@ -109,6 +136,10 @@ static int fill_meta(struct ia_session *s) {
         const struct ia_onnx_value *d = NULL;
         for (size_t k = 0; k < g->src->n_outputs; k++)
             if (!strcmp(g->src->outputs[k].name, v->name)) d = &g->src->outputs[k];
+        if (d && !d->is_tensor && value_type_ok(d, sv)) {
+            s->n_outs++;
+            continue;
+        }
         if (d && (!d->is_tensor || (d->dtype == IA_DTYPE_UNDEFINED && d->onnx_elem_type != 0)))
             return ia_error_set(IA_EUNSUPPORTED, "output '%s' is %s", v->name, kind_name(d));
         if (d && d->is_tensor) {
@@ -152,7 +183,10 @@ static int make_plan(struct ia_session *s, const struct ia_tensor *const *bound)
         v->t.name = v->name;
         v->t.data = NULL;
         v->t.strings = NULL;
-        v->shape_known = 1;
+        v->t.items = NULL;
+        v->t.n_items = 0;
+        /* Sequences and empty optionals exist only while running. */
+        v->shape_known = b->kind == IA_KIND_TENSOR;
     }
     int rc = ia_graph_infer(g);
     if (rc == IA_OK) rc = ia_graph_plan(g);
@@ -203,6 +237,9 @@ int ia_session_create(const struct ia_model *m, const struct ia_session_opts *op
         rc = ia_graph_infer(s->g);
     }
     if (rc == IA_OK && !o.no_fold) rc = ia_graph_fold(s->g);
+    /* Fusion needs the folded constants (weights behind Identity, GELU's
+     * scalars); no_fold runs the graph exactly as written. */
+    if (rc == IA_OK && !o.no_fold) rc = ia_graph_fuse(s->g, NULL);
     if (rc == IA_OK) {
         int all_known = 1;
         const struct ia_tensor *bound[1024];
@@ -263,10 +300,64 @@ struct sym_binding {
     const char *input;
 };
 
+static int check_plain(const char *name, const char *what, const struct ia_tensor *t,
+                       enum ia_dtype want) {
+    if (t->kind != IA_KIND_TENSOR)
+        return ia_error_set(IA_EINVAL, "input '%s': %s is %s, not a tensor", name, what,
+                            ia_value_kind_name(t));
+    if (t->dtype == IA_DTYPE_UNDEFINED || t->rank < 0 || t->rank > IA_MAX_RANK)
+        return ia_error_set(IA_EINVAL, "input '%s': %s has no valid type or rank", name, what);
+    if (want != IA_DTYPE_UNDEFINED && t->dtype != want)
+        return ia_error_set(IA_EINVAL, "input '%s': %s is %s but the model declares %s", name,
+                            what, ia_dtype_name(t->dtype), ia_dtype_name(want));
+    if (t->numel && !t->data && !(t->dtype == IA_DTYPE_STRING && t->strings))
+        return ia_error_set(IA_EINVAL, "input '%s': %s has no data", name, what);
+    return IA_OK;
+}
+
+/* A sequence or optional input: its kind against the declaration, then
+ * every tensor in it. Shapes are not checked (sequences vary in length and
+ * their elements in shape). */
+static int check_value_input(const struct ia_session_value *sv, const struct ia_tensor *t) {
+    int opt = sv->type == IA_ONNX_TYPE_OPTIONAL;
+    const char *decl = opt ? "an optional" : "a sequence";
+    if (t->kind == IA_KIND_NONE) {
+        if (!opt)
+            return ia_error_set(IA_EINVAL, "input '%s' is an empty optional but the model "
+                                "declares a sequence", sv->name);
+        return IA_OK;
+    }
+    if (t->kind == IA_KIND_TENSOR) {
+        if (!opt || sv->elem_type == IA_ONNX_TYPE_SEQUENCE)
+            return ia_error_set(IA_EINVAL, "input '%s' is a tensor but the model declares %s%s",
+                                sv->name, decl, opt ? " of a sequence" : "");
+        return check_plain(sv->name, "the value", t, sv->elem_dtype);
+    }
+    if (t->kind != IA_KIND_SEQUENCE || (opt && sv->elem_type == IA_ONNX_TYPE_TENSOR))
+        return ia_error_set(IA_EINVAL, "input '%s' is %s but the model declares %s", sv->name,
+                            ia_value_kind_name(t), opt ? "an optional tensor" : decl);
+    if (t->n_items && !t->items)
+        return ia_error_set(IA_EINVAL, "input '%s': a sequence of %zu items has none", sv->name,
+                            t->n_items);
+    enum ia_dtype want = sv->elem_dtype != IA_DTYPE_UNDEFINED ? sv->elem_dtype : t->dtype;
+    for (size_t i = 0; i < t->n_items; i++) {
+        char what[48];
+        snprintf(what, sizeof what, "item %zu", i);
+        int rc = check_plain(sv->name, what, &t->items[i], want);
+        if (rc) return rc;
+        want = t->items[i].dtype; /* all items share one type */
+    }
+    return IA_OK;
+}
+
 static int check_input(const struct ia_session_value *sv, const struct ia_tensor *t,
                        struct sym_binding *syms, size_t *n_syms, size_t max_syms, int no_shape) {
     char desc[160];
     if (!t) return ia_error_set(IA_EINVAL, "input '%s' is NULL", sv->name);
+    if (sv->type != IA_ONNX_TYPE_TENSOR) return check_value_input(sv, t);
+    if (t->kind != IA_KIND_TENSOR)
+        return ia_error_set(IA_EINVAL, "input '%s' is %s but the model declares a tensor",
+                            sv->name, ia_value_kind_name(t));
     if (sv->dtype != IA_DTYPE_UNDEFINED && t->dtype != sv->dtype)
         return ia_error_set(IA_EINVAL, "input '%s' is %s but the model declares %s", sv->name,
                             ia_dtype_name(t->dtype), ia_dtype_name(sv->dtype));
@@ -325,7 +416,7 @@ static int same_sig(struct ia_session *s, const struct ia_tensor *const *bound, 
     for (size_t i = 0; i < s->g->n_inputs; i++) {
         const struct ia_tensor *t = bound[i];
         int64_t vals[2 + IA_MAX_RANK];
-        vals[0] = t->dtype;
+        vals[0] = (int64_t)t->kind << 32 | t->dtype;
         vals[1] = t->rank;
         for (int d = 0; d < t->rank; d++) vals[2 + d] = t->dims[d];
         for (int d = 0; d < 2 + t->rank; d++, k++) {
@@ -396,8 +487,11 @@ int ia_session_run(struct ia_session *s, size_t n_in, const char *const *names,
         struct ia_tensor *t = &f->vals[id];
         *t = *bound[k];
         t->name = g->values[id].name;
+        /* An empty sequence read from a file does not know its type. */
+        if (t->kind == IA_KIND_SEQUENCE && t->dtype == IA_DTYPE_UNDEFINED)
+            t->dtype = t->n_items ? t->items[0].dtype : s->ins[k].elem_dtype;
         /* Strings may come in either field; kernels may read either. */
-        if (t->dtype == IA_DTYPE_STRING) {
+        if (t->kind == IA_KIND_TENSOR && t->dtype == IA_DTYPE_STRING) {
             if (!t->strings) t->strings = t->data;
             if (!t->data) t->data = (void *)t->strings;
         }
@@ -407,7 +501,7 @@ int ia_session_run(struct ia_session *s, size_t n_in, const char *const *names,
     if (rc == IA_OK) {
         for (size_t i = 0; i < g->n_outputs; i++) {
             const struct ia_tensor *t = &f->vals[g->outputs[i]];
-            if (t->dtype == IA_DTYPE_UNDEFINED)
+            if (t->kind == IA_KIND_TENSOR && t->dtype == IA_DTYPE_UNDEFINED)
                 rc = ia_error_set(IA_EINTERNAL, "output '%s' was not produced",
                                   g->values[g->outputs[i]].name);
         }

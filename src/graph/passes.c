@@ -90,6 +90,12 @@ int ia_graph_run_node(const struct ia_graph_node *n, const struct ia_tensor *con
     int rc = n->op->infer(&ctx);
     if (rc == IA_EAGAIN)
         return ia_op_error(&ctx, IA_EINTERNAL, "infer asked for values while all were given");
+    /* Sequence items would point into scratch freed below: only the engine
+     * runs such nodes. */
+    for (size_t k = 0; rc == IA_OK && k < n->n_out; k++)
+        if (out[k] && out[k]->kind != IA_KIND_TENSOR)
+            rc = ia_op_error(&ctx, IA_EUNSUPPORTED, "gives %s outside a session",
+                             ia_value_kind_name(out[k]));
     for (size_t k = 0; rc == IA_OK && k < n->n_out; k++) {
         if (!out[k]) continue;
         out[k]->data =
@@ -239,6 +245,10 @@ int ia_graph_infer(struct ia_graph *g) {
             .outputs = out,
         };
         int rc = nd->op->infer(&ctx);
+        /* Sequences and empty optionals exist only while running (kernels.h):
+         * what produces them is dynamic, so nothing reading them is folded. */
+        for (size_t k = 0; rc == IA_OK && k < nd->n_out; k++)
+            if (out[k] && out[k]->kind != IA_KIND_TENSOR) rc = IA_EAGAIN;
         if (rc == IA_EAGAIN) {
             nd->dynamic = 1;
             for (size_t k = 0; k < nd->n_out; k++)

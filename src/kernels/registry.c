@@ -40,3 +40,15 @@ int ia_kernels_supported(const char *domain, const char *op_type, int64_t opset)
 size_t ia_kernels_count(void) { return n_registry; }
 
 const struct ia_op_def *ia_kernels_at(size_t i) { return i < n_registry ? registry[i] : NULL; }
+
+int ia_op_takes_values(const struct ia_op_def *op) {
+    static const char *const ops[] = {
+        "Identity",         "If",                 "Loop",           "Optional",
+        "OptionalGetElement", "OptionalHasElement", "SequenceAt",     "SequenceConstruct",
+        "SequenceEmpty",    "SequenceErase",      "SequenceInsert", "SequenceLength",
+        "SequenceMap",      "SplitToSequence",    "ConcatFromSequence"};
+    if (!op || !same_domain(op->domain, "")) return 0;
+    for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
+        if (!strcmp(op->op_type, ops[i])) return 1;
+    return 0;
+}

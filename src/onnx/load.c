@@ -135,12 +135,67 @@ static int scan_nesting(const uint8_t *p, size_t len, const ProtobufCMessageDesc
 static int conv_graph(struct onnx_conv *c, const Onnx__GraphProto *gp, const char *where,
                       struct ia_onnx_graph *g);
 
+/* A non-tensor type: what it is, what it holds one level down, and the
+ * element type of the tensors inside (sequence of tensors, optional tensor,
+ * optional sequence of tensors). */
+static void describe_type(const Onnx__TypeProto *tp, enum ia_onnx_type *type,
+                          enum ia_onnx_type *elem, enum ia_dtype *elem_dtype) {
+    *type = IA_ONNX_TYPE_NONE;
+    *elem = IA_ONNX_TYPE_NONE;
+    *elem_dtype = IA_DTYPE_UNDEFINED;
+    const Onnx__TypeProto *inner = NULL;
+    if (!tp) return;
+    switch (tp->value_case) {
+    case ONNX__TYPE_PROTO__VALUE_SEQUENCE_TYPE:
+        *type = IA_ONNX_TYPE_SEQUENCE;
+        inner = tp->sequence_type ? tp->sequence_type->elem_type : NULL;
+        break;
+    case ONNX__TYPE_PROTO__VALUE_OPTIONAL_TYPE:
+        *type = IA_ONNX_TYPE_OPTIONAL;
+        inner = tp->optional_type ? tp->optional_type->elem_type : NULL;
+        break;
+    case ONNX__TYPE_PROTO__VALUE_MAP_TYPE:
+        *type = IA_ONNX_TYPE_MAP;
+        return;
+    case ONNX__TYPE_PROTO__VALUE_SPARSE_TENSOR_TYPE:
+        *type = IA_ONNX_TYPE_SPARSE_TENSOR;
+        return;
+    default:
+        return;
+    }
+    /* Two levels at most: optional(sequence(tensor)). */
+    for (int depth = 0; inner && depth < 2; depth++) {
+        if (inner->value_case == ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE && inner->tensor_type) {
+            if (depth == 0) *elem = IA_ONNX_TYPE_TENSOR;
+            if (inner->tensor_type->has_elem_type)
+                *elem_dtype = ia_onnx_dtype_from_proto(inner->tensor_type->elem_type);
+            return;
+        }
+        if (inner->value_case != ONNX__TYPE_PROTO__VALUE_SEQUENCE_TYPE || !inner->sequence_type ||
+            depth == 1) {
+            if (depth == 0)
+                *elem = inner->value_case == ONNX__TYPE_PROTO__VALUE_OPTIONAL_TYPE
+                            ? IA_ONNX_TYPE_OPTIONAL
+                            : inner->value_case == ONNX__TYPE_PROTO__VALUE_MAP_TYPE
+                                  ? IA_ONNX_TYPE_MAP
+                                  : IA_ONNX_TYPE_NONE;
+            else
+                *elem = IA_ONNX_TYPE_NONE; /* a sequence of non-tensors: not ours */
+            return;
+        }
+        if (depth == 0) *elem = IA_ONNX_TYPE_SEQUENCE;
+        inner = inner->sequence_type->elem_type;
+    }
+}
+
 static int conv_value(struct onnx_conv *c, const Onnx__ValueInfoProto *vi, const char *kind,
                       struct ia_onnx_value *v) {
     v->name = S(vi->name);
     const Onnx__TypeProto *tp = vi->type;
-    if (!tp || tp->value_case != ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE || !tp->tensor_type)
+    if (!tp || tp->value_case != ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE || !tp->tensor_type) {
+        describe_type(tp, &v->type, &v->elem_type, &v->elem_dtype);
         return IA_OK;
+    }
     const Onnx__TypeProto__Tensor *tt = tp->tensor_type;
     v->is_tensor = 1;
     v->onnx_elem_type = tt->has_elem_type ? tt->elem_type : 0;

@@ -85,4 +85,10 @@ void onnx_sanitize(char *s);
 /* "" and "ai.onnx" are the default domain. */
 int onnx_is_default_domain(const char *d);
 
+/* value_io.c: SequenceProto / OptionalProto for ia_tensor_io_encode_pb and
+ * ia_tensor_io_clone when t->kind is not IA_KIND_TENSOR. */
+struct ia_tensor;
+int onnx_value_encode_pb(const struct ia_tensor *t, const char *name, uint8_t **buf, size_t *len);
+int onnx_value_clone(const struct ia_tensor *t, const char *name, struct ia_tensor **out);
+
 #endif

@@ -99,6 +99,7 @@ static uint64_t strings_total(const struct ia_tensor *t) {
 
 int ia_tensor_io_clone(const struct ia_tensor *t, const char *name, struct ia_tensor **out) {
     *out = NULL;
+    if (t->kind != IA_KIND_TENSOR) return onnx_value_clone(t, name, out);
     uint64_t sb = t->dtype == IA_DTYPE_STRING ? strings_total(t) : 0;
     struct ia_tensor *c;
     int rc = block_alloc(t->dtype, t->rank, t->dims, name ? name : t->name, sb, &c);
@@ -426,6 +427,7 @@ int ia_tensor_io_encode_pb(const struct ia_tensor *t, const char *name, uint8_t 
                            size_t *len) {
     *buf = NULL;
     *len = 0;
+    if (t->kind != IA_KIND_TENSOR) return onnx_value_encode_pb(t, name, buf, len);
     Onnx__TensorProto tp = ONNX__TENSOR_PROTO__INIT;
     int32_t ptype = ia_onnx_dtype_to_proto(t->dtype);
     if (!ptype)
@@ -746,6 +748,9 @@ int ia_tensor_io_read_npy(const void *buf, size_t len, const char *label, struct
 int ia_tensor_io_encode_npy(const struct ia_tensor *t, uint8_t **buf, size_t *len) {
     *buf = NULL;
     *len = 0;
+    if (t->kind != IA_KIND_TENSOR)
+        return ia_error_set(IA_EUNSUPPORTED, "%s is %s: .npy holds tensors only (write .pb)",
+                            t->name ? t->name : "value", ia_value_kind_name(t));
     char descr[32];
     uint64_t width = 0;
     if (t->dtype == IA_DTYPE_STRING) {

@@ -1,7 +1,9 @@
 #!/bin/bash
 # ipfs-accelerate run: inputs from .npy and .pb, outputs as .pb and .npy,
 # the summary (text and --json), and the errors users meet: missing,
-# unknown or ill-typed inputs, bad -i syntax, a CID given as MODEL.
+# unknown or ill-typed inputs, bad -i syntax; MODEL as a CID in the store
+# (a file, a folder with external data; a CID not there, a damaged cached
+# copy, a corrupt block).
 . "$(dirname "$0")/lib.sh"
 M=$IA_SOURCE_DIR/tests/models
 
@@ -89,8 +91,6 @@ expect_status 1 "a missing input file" -- "$IA_CLI" run "$M/if_model.onnx" -i x=
 expect_status 2 "-i without NAME=" -- "$IA_CLI" run "$M/if_model.onnx" -i "$T/x.npy"
 expect_status 2 "no MODEL" -- "$IA_CLI" run
 expect_status 2 "a bad --threads" -- "$IA_CLI" run "$M/if_model.onnx" --threads zero
-expect_status 1 "a CID as MODEL" -- "$IA_CLI" run bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku -i x="$T/x.npy"
-expect_grep "by CID is not supported yet" "$T/err" "the CID error says so"
 expect_status 1 "a missing model file" -- "$IA_CLI" run "$T/none.onnx" -i x="$T/x.npy"
 expect_status 1 "a cyclic model" -- "$IA_CLI" run "$M/cyclic.onnx" -i x="$T/x.npy"
 expect_grep "cycle" "$T/err" "the cycle is reported"
@@ -134,5 +134,76 @@ EOF
 else
     echo "skip output-name sanitising: /usr/bin/python3 has no onnx"
 fi
+
+# ---- MODEL as a CID --------------------------------------------------------------
+cid1=$("$IA_CLI" add -Q "$M/if_model.onnx")
+mkdir -p "$T/extsrc"
+cp "$M/ext/ext_ok.onnx" "$M/ext/weights.bin" "$T/extsrc/"
+cid2=$("$IA_CLI" add -r -Q "$T/extsrc")
+C=$IA_HOME/cache/models
+expect_status 0 "run a file CID" -- "$IA_CLI" run "$cid1" -i x="$T/x.npy" -o "$T/c1"
+cmp -s "$T/c1/y.pb" "$T/o1/y.pb" && pass "file CID: same output as the path" ||
+    fail "file CID: output differs from the path's"
+[ -f "$C/$cid1/model.onnx" ] && pass "file CID: copied to cache/models/<cid>/model.onnx" ||
+    fail "file CID: no cached model.onnx: $(ls -R "$C" 2>&1 | head)"
+expect_status 0 "run a file CID again (cached copy)" -- \
+    "$IA_CLI" run "$cid1" -i x="$T/x.npy" -o "$T/c1b" --json
+expect_grep "\"model\": \"$cid1\"" "$T/out" "--json names the CID"
+expect_no_grep "damaged" "$T/err" "an intact cached copy is used as is"
+cmp -s "$T/c1b/y.pb" "$T/o1/y.pb" && pass "cached copy: same output" || fail "cached copy: output differs"
+
+expect_status 0 "run a folder by path (external data)" -- "$IA_CLI" run "$T/extsrc/ext_ok.onnx" -o "$T/p2"
+expect_status 0 "run a folder CID (external data beside the .onnx)" -- "$IA_CLI" run "$cid2" -o "$T/c2"
+diff -r "$T/p2" "$T/c2" >/dev/null && [ -n "$(ls "$T/c2")" ] && pass "folder CID: same outputs as the path" ||
+    fail "folder CID: outputs differ: $(ls "$T/p2" "$T/c2")"
+
+expect_status 1 "a CID not in the store" -- \
+    "$IA_CLI" run bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku -i x="$T/x.npy"
+expect_grep "^ipfs-accelerate: run: bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku is not in the store.*fetch.*add" \
+    "$T/err" "the error says the CID is not in the store and how to bring it"
+expect_status 1 "a CID-like name that is neither a file nor a CID" -- "$IA_CLI" run bafkreinotacid -i x="$T/x.npy"
+expect_grep "bafkreinotacid: No such file" "$T/err" "it is reported as a missing file"
+
+# A damaged cached copy is detected and made again from the store.
+flip() { # FILE OFFSET: changes one byte
+    local b
+    b=$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')
+    printf "$(printf '\\%03o' $((b ^ 1)))" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none
+}
+flip "$C/$cid2/model/weights.bin" 20
+expect_status 0 "run a folder CID whose cached copy was edited" -- "$IA_CLI" run "$cid2" -o "$T/c3"
+expect_grep "cache/models/$cid2: the cached copy is damaged" "$T/err" "the damage is reported"
+diff -r "$T/p2" "$T/c3" >/dev/null && pass "rebuilt copy: same outputs as the path" ||
+    fail "rebuilt copy: outputs differ"
+cmp -s "$C/$cid2/model/weights.bin" "$M/ext/weights.bin" && pass "the cached copy was made again" ||
+    fail "the cached weights are still damaged"
+head -c 100 "$M/if_model.onnx" >"$C/$cid1/model.onnx"
+expect_status 0 "run a file CID whose cached copy was truncated" -- \
+    "$IA_CLI" run "$cid1" -i x="$T/x.npy" -o "$T/c4"
+cmp -s "$T/c4/y.pb" "$T/o1/y.pb" && cmp -s "$C/$cid1/model.onnx" "$M/if_model.onnx" &&
+    pass "truncated copy made again, right output" || fail "truncated copy not made again"
+echo junk >"$C/$cid2/model/extra.txt"
+expect_status 0 "run a folder CID whose cached copy gained a file" -- "$IA_CLI" run "$cid2" -o "$T/c5"
+[ ! -e "$C/$cid2/model/extra.txt" ] && pass "the extra file is gone" || fail "extra file kept"
+
+# Two runs at once on a CID not yet cached: both succeed, one copy results.
+rm -rf "$C"
+"$IA_CLI" run "$cid2" -o "$T/c6" >/dev/null 2>"$T/err6" &
+p1=$!
+"$IA_CLI" run "$cid2" -o "$T/c7" >/dev/null 2>"$T/err7" &
+p2=$!
+wait $p1 && wait $p2 && diff -r "$T/p2" "$T/c6" >/dev/null && diff -r "$T/p2" "$T/c7" >/dev/null &&
+    pass "two runs at once make one copy" || fail "concurrent runs: $(cat "$T/err6" "$T/err7")"
+[ "$(ls "$C")" = "$cid2" ] && pass "no temp folder left in cache/models" || fail "cache/models: $(ls -a "$C")"
+
+# A corrupt block in the store, with no cached copy to fall back on.
+wcid=$("$IA_CLI" add --only-hash -Q "$M/ext/weights.bin")
+for f in "$IA_HOME"/blocks/*/*; do cmp -s "$f" "$M/ext/weights.bin" && blk=$f; done
+chmod u+w "$blk"
+flip "$blk" 30
+rm -rf "$C"
+expect_status 1 "run a CID with a corrupt block" -- "$IA_CLI" run "$cid2" -o "$T/c8"
+expect_grep "run: $cid2: .*block $wcid is corrupt" "$T/err" "the corrupt block is named"
+[ ! -e "$C/$cid2" ] && pass "no cached copy left after the failure" || fail "a copy was left: $(ls -R "$C")"
 
 finish

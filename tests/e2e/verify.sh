@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # ipfs-accelerate verify: good models, a model with an op we have no kernel
 # for, broken files and broken graphs. Every failure must be exit 1 with one
-# clear line naming the tensor/node, never a crash.
+# clear line naming the tensor/node, never a crash. MODEL may be a CID in the
+# store: a file, or a folder with external data.
 . "$(dirname "$0")/lib.sh"
 : "${IA_SOURCE_DIR:?}"
 M="$IA_SOURCE_DIR/tests/models"
@@ -15,7 +16,7 @@ expect_line() { # FILE LINE DESCRIPTION: LINE appears exactly as a whole line
 # ---- usage -------------------------------------------------------------
 expect_status 0 "verify --help" -- "$IA_CLI" verify --help
 expect_grep "^Usage: ipfs-accelerate verify MODEL" "$T/out" "help shows usage"
-expect_grep "CID" "$T/out" "help says CIDs come later"
+expect_grep "or the CID of one in the store" "$T/out" "help says MODEL may be a CID"
 expect_status 2 "verify without MODEL is a usage error" -- "$IA_CLI" verify
 expect_status 2 "unknown option is a usage error" -- "$IA_CLI" verify --bogus "$M/mlp.onnx"
 
@@ -151,5 +152,72 @@ cp "$M/ext/ext_link.onnx" "$T/linkdir/"
 ln -s "$M/ext/weights.bin" "$T/linkdir/link.bin"
 expect_status 1 "external data symlink leaving the folder" -- "$IA_CLI" verify "$T/linkdir/ext_link.onnx"
 expect_line "$T/err" "ipfs-accelerate: verify: $T/linkdir/ext_link.onnx: initializer 'W': external data 'link.bin' resolves outside the model's folder" "symlink: refused"
+
+# ---- MODEL as a CID ------------------------------------------------------------
+C=$IA_HOME/cache/models
+same_report() { # PATH_OUT CID_OUT DESCRIPTION: equal but for the model:/file: lines
+    if diff <(grep -vE '^(model|file): ' "$1") <(grep -vE '^(model|file): ' "$2") >/dev/null; then
+        pass "$3"
+    else
+        fail "$3"; diff "$1" "$2" | head -10 >&2
+    fi
+}
+cid1=$("$IA_CLI" add -Q "$M/mlp.onnx")
+"$IA_CLI" verify "$M/mlp.onnx" >"$T/by_path" 2>&1
+expect_status 0 "verify a file CID" -- "$IA_CLI" verify "$cid1"
+expect_line "$T/out" "model:         $cid1" "file CID: the model line names the CID"
+expect_line "$T/out" "file:          $C/$cid1/model.onnx" "file CID: the file line names the copy"
+same_report "$T/by_path" "$T/out" "file CID: same report as the path"
+expect_status 0 "verify a file CID --json" -- "$IA_CLI" verify --json "$cid1"
+if /usr/bin/python3 - "$T/out" "$cid1" <<'EOF2'
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["model"] == sys.argv[2] and r["file"].endswith("/model.onnx") and r["ok"] is True, r
+EOF2
+then pass "--json names the CID and the copy"; else fail "--json names the CID and the copy"; fi
+
+mkdir -p "$T/extsrc"
+cp "$M/ext/ext_ok.onnx" "$M/ext/weights.bin" "$T/extsrc/"
+cid2=$("$IA_CLI" add -r -Q "$T/extsrc")
+"$IA_CLI" verify "$T/extsrc/ext_ok.onnx" >"$T/by_path" 2>&1
+expect_status 0 "verify a folder CID with external data" -- "$IA_CLI" verify "$cid2"
+expect_line "$T/out" "  ok    external_data  3 tensors in 1 file" "folder CID: external data resolves"
+same_report "$T/by_path" "$T/out" "folder CID: same report as the path"
+
+expect_status 1 "verify a CID not in the store" -- \
+    "$IA_CLI" verify bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku
+expect_grep "^ipfs-accelerate: verify: bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku is not in the store.*fetch.*add" \
+    "$T/err" "the error says the CID is not in the store and how to bring it"
+[ -s "$T/out" ] && fail "CID not in the store: no report expected" || pass "CID not in the store: no report"
+
+mkdir -p "$T/two" "$T/none"
+cp "$M/mlp.onnx" "$T/two/a.onnx"
+cp "$M/if_model.onnx" "$T/two/b.onnx"
+cp "$M/ext/weights.bin" "$T/none/"
+expect_status 1 "a folder CID with two .onnx files" -- "$IA_CLI" verify "$("$IA_CLI" add -r -Q "$T/two")"
+expect_grep "2 .onnx files \((a.onnx, b.onnx|b.onnx, a.onnx)\); give the path of one, under .*/model" "$T/err" \
+    "the .onnx files and the folder are named"
+expect_status 1 "a folder CID with no .onnx file" -- "$IA_CLI" verify "$("$IA_CLI" add -r -Q "$T/none")"
+expect_grep "no .onnx file" "$T/err" "the missing .onnx is reported"
+
+# A damaged cached copy is made again from the store.
+printf 'XXXX' | dd of="$C/$cid2/model/weights.bin" bs=1 seek=8 conv=notrunc status=none
+expect_status 0 "verify a folder CID whose cached copy was edited" -- "$IA_CLI" verify "$cid2"
+expect_grep "cache/models/$cid2: the cached copy is damaged" "$T/err" "the damage is reported"
+same_report "$T/by_path" "$T/out" "rebuilt copy: same report as the path"
+cmp -s "$C/$cid2/model/weights.bin" "$M/ext/weights.bin" && pass "the cached copy was made again" ||
+    fail "the cached weights are still damaged"
+
+# A corrupt block in the store: a verified copy still serves, none fails.
+wcid=$("$IA_CLI" add --only-hash -Q "$M/ext/weights.bin")
+for f in "$IA_HOME"/blocks/*/*; do cmp -s "$f" "$M/ext/weights.bin" && blk=$f; done
+chmod u+w "$blk"
+printf 'XXXX' | dd of="$blk" bs=1 seek=40 conv=notrunc status=none
+expect_status 0 "an intact cached copy still verifies with a corrupt block in the store" -- \
+    "$IA_CLI" verify "$cid2"
+rm -rf "$C"
+expect_status 1 "verify a CID with a corrupt block and no copy" -- "$IA_CLI" verify "$cid2"
+expect_grep "verify: $cid2: .*block $wcid is corrupt" "$T/err" "the corrupt block is named"
+[ ! -e "$C/$cid2" ] && pass "no cached copy left after the failure" || fail "a copy was left"
 
 finish

@@ -1,5 +1,6 @@
-/* Small ops every graph leans on: Identity, Constant (all value_* forms),
- * Shape (with start/end from opset 15) and Size. */
+/* Small ops every graph leans on: Identity (also of sequences and
+ * optionals), Constant (all value_* forms), Shape (with start/end from
+ * opset 15) and Size. */
 #include <string.h>
 
 #include "ia/kernels.h"
@@ -11,13 +12,18 @@ static int identity_infer(struct ia_op_ctx *ctx) {
     struct ia_tensor *y = ctx->n_outputs ? ctx->outputs[0] : NULL;
     if (!x) return ia_op_error(ctx, IA_EINVAL, "needs one input");
     if (!y) return IA_OK;
-    return ia_tensor_set_shape(y, x->dtype, x->rank, x->dims);
+    /* Sequences and optionals pass through as they are (kernels.h). */
+    return ia_value_infer_like(y, x);
 }
 
 static int identity_compute(struct ia_op_ctx *ctx) {
     const struct ia_tensor *x = ctx->inputs[0];
     struct ia_tensor *y = ctx->outputs[0];
     if (!y) return IA_OK;
+    if (x->kind != IA_KIND_TENSOR) {
+        ia_value_copy(y, x);
+        return IA_OK;
+    }
     if (x->dtype == IA_DTYPE_STRING) {
         const struct ia_onnx_bytes *s = x->strings ? x->strings : x->data;
         struct ia_onnx_bytes *d = y->data;

@@ -1,5 +1,7 @@
 /*
- * Control flow: If, Loop and Scan, through ctx->run_subgraph.
+ * Control flow: If, Loop and Scan, through ctx->run_subgraph. If's
+ * branches and Loop's carried values may be sequences or optionals
+ * (kernels.h); scan outputs are tensors.
  *
  * Their output shapes are known only once the bodies have run, so infer
  * does the work when the engine can run subgraphs and the inputs it needs
@@ -31,6 +33,10 @@ static const struct ia_onnx_graph *graph_attr(struct ia_op_ctx *ctx, const char 
  * same shape). */
 static void copy_tensor(struct ia_tensor *dst, const struct ia_tensor *src) {
     if (!dst) return;
+    if (src->kind != IA_KIND_TENSOR) {
+        ia_value_copy(dst, src); /* a sequence's items: the engine copies them */
+        return;
+    }
     size_t n = (size_t)src->numel * elem_size(src->dtype);
     const void *from =
         src->dtype == IA_DTYPE_STRING && src->strings ? (const void *)src->strings : src->data;
@@ -58,9 +64,9 @@ static int set_outputs_like(struct ia_op_ctx *ctx, size_t n, const struct ia_ten
         return ia_op_error(ctx, IA_EINVAL, "the body gives %zu outputs for %zu", n, ctx->n_outputs);
     for (size_t i = 0; i < n; i++) {
         if (!ctx->outputs[i]) continue;
-        if (src[i]->dtype == IA_DTYPE_UNDEFINED)
-            return ia_op_error(ctx, IA_EUNSUPPORTED, "output %zu is not a tensor", i);
-        int rc = ia_tensor_set_shape(ctx->outputs[i], src[i]->dtype, src[i]->rank, src[i]->dims);
+        if (src[i]->kind == IA_KIND_TENSOR && src[i]->dtype == IA_DTYPE_UNDEFINED)
+            return ia_op_error(ctx, IA_EINVAL, "output %zu has no value", i);
+        int rc = ia_value_infer_like(ctx->outputs[i], src[i]);
         if (rc) return rc;
     }
     return keep_results(ctx, n, src);
@@ -126,6 +132,9 @@ struct accum {
 
 static int accum_add(struct ia_op_ctx *ctx, struct accum *a, const struct ia_tensor *t, size_t k,
                      int first) {
+    if (t->kind != IA_KIND_TENSOR)
+        return ia_op_error(ctx, IA_EUNSUPPORTED, "scan output %zu is %s, not a tensor", k,
+                           ia_value_kind_name(t));
     if (t->dtype == IA_DTYPE_STRING)
         return ia_op_error(ctx, IA_EUNSUPPORTED, "string scan outputs are not supported");
     if (first) {
