@@ -135,6 +135,26 @@ else
     echo "skip output-name sanitising: /usr/bin/python3 has no onnx"
 fi
 
+# A Reshape to an impossible size: a clear error naming the node, no crash.
+/usr/bin/python3 - "$T/badreshape.onnx" <<'EOF'
+import sys
+import numpy as np
+from onnx import helper, numpy_helper, TensorProto, save
+x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [6])
+y = helper.make_tensor_value_info("y", TensorProto.FLOAT, None)
+shape = numpy_helper.from_array(np.array([4], dtype=np.int64), "shape")
+node = helper.make_node("Reshape", ["x", "shape"], ["y"], name="to_four")
+m = helper.make_model(helper.make_graph([node], "badreshape", [x], [y], [shape]),
+                      opset_imports=[helper.make_opsetid("", 17)])
+m.ir_version = 8
+save(m, sys.argv[1])
+EOF
+npy "$T/x6.npy" '<f4' '(6,)' '\x00\x00\x80\x3f\x00\x00\x80\x3f\x00\x00\x80\x3f\x00\x00\x80\x3f\x00\x00\x80\x3f\x00\x00\x80\x3f'
+expect_status 1 "verify: a reshape to an impossible size" -- "$IA_CLI" verify "$T/badreshape.onnx"
+expect_grep "Reshape node 'to_four'" "$T/err" "verify names the Reshape node"
+expect_status 1 "run: a reshape to an impossible size" -- "$IA_CLI" run "$T/badreshape.onnx" -i x="$T/x6.npy" -o "$T/e"
+expect_grep "Reshape node 'to_four'" "$T/err" "run names the Reshape node"
+
 # ---- MODEL as a CID --------------------------------------------------------------
 cid1=$("$IA_CLI" add -Q "$M/if_model.onnx")
 mkdir -p "$T/extsrc"
