@@ -76,6 +76,29 @@ static const char *col_str(sqlite3_stmt *st, int i, struct ia_db_strpool *p, int
     return ia_db_strpool_add(p, (const char *)sqlite3_column_text(st, i), failed);
 }
 
+/* The row loops of the queries below grow their arrays by doubling, starting
+ * at `first` rows. Returns the reallocated array with *cap updated, or NULL
+ * (rows untouched and still the caller's) on overflow or out of memory. */
+static void *grow_rows(void *rows, size_t elem, size_t *cap, size_t first) {
+    size_t ncap = *cap ? *cap * 2 : first, bytes;
+    void *p = ia_mul_size(ncap, elem, &bytes) ? NULL : ia_realloc(rows, bytes);
+    if (p) *cap = ncap;
+    return p;
+}
+
+/* Ends a row loop: finalizes st and turns the loop's outcome (allocation
+ * failure, or the last sqlite3_step code) into a status; `what` reads like
+ * "reading results". */
+static int finish_rows(struct sq *s, sqlite3_stmt *st, int failed, int src, const char *what) {
+    int rc = IA_OK;
+    if (failed)
+        rc = ia_error_set(IA_ENOMEM, "%s: out of memory %s", s->path, what);
+    else if (src != SQLITE_DONE)
+        rc = err(s, src, what);
+    sqlite3_finalize(st);
+    return rc;
+}
+
 /* Runs a prepared statement that returns no rows, then finalizes it. */
 static int step_done(struct sq *s, sqlite3_stmt *st, const char *what) {
     int rc = sqlite3_step(st);
@@ -356,15 +379,12 @@ static int sq_query_results(void *impl, const struct ia_db_filter *f,
     int failed = !pool, src = SQLITE_DONE;
     while (!failed && (src = sqlite3_step(st)) == SQLITE_ROW) {
         if (out->n == cap) {
-            size_t ncap = cap ? cap * 2 : 64, bytes;
-            void *p =
-                ia_mul_size(ncap, sizeof *out->rows, &bytes) ? NULL : ia_realloc(out->rows, bytes);
+            void *p = grow_rows(out->rows, sizeof *out->rows, &cap, 64);
             if (!p) {
                 failed = 1;
                 break;
             }
             out->rows = p;
-            cap = ncap;
         }
         struct ia_db_result_row *row = &out->rows[out->n++];
         memset(row, 0, sizeof *row);
@@ -407,13 +427,8 @@ static int sq_query_results(void *impl, const struct ia_db_filter *f,
         row->run_started_at = col_str(st, c++, pool, &failed);
         row->run_git_commit = col_str(st, c++, pool, &failed);
     }
-    if (failed)
-        rc = ia_error_set(IA_ENOMEM, "%s: out of memory reading results", s->path);
-    else if (src != SQLITE_DONE)
-        rc = err(s, src, "reading results");
-    sqlite3_finalize(st);
     out->priv = pool;
-    return rc;
+    return finish_rows(s, st, failed, src, "reading results");
 }
 
 static int sq_query_hardware(void *impl, struct ia_db_hardware_list *out) {
@@ -429,15 +444,12 @@ static int sq_query_hardware(void *impl, struct ia_db_hardware_list *out) {
     int failed = !pool, src = SQLITE_DONE;
     while (!failed && (src = sqlite3_step(st)) == SQLITE_ROW) {
         if (out->n == cap) {
-            size_t ncap = cap ? cap * 2 : 16, bytes;
-            void *p =
-                ia_mul_size(ncap, sizeof *out->rows, &bytes) ? NULL : ia_realloc(out->rows, bytes);
+            void *p = grow_rows(out->rows, sizeof *out->rows, &cap, 16);
             if (!p) {
                 failed = 1;
                 break;
             }
             out->rows = p;
-            cap = ncap;
         }
         struct ia_db_hardware_row *row = &out->rows[out->n++];
         row->fingerprint = col_str(st, 0, pool, &failed);
@@ -446,13 +458,8 @@ static int sq_query_hardware(void *impl, struct ia_db_hardware_list *out) {
         row->first_seen = col_str(st, 3, pool, &failed);
         row->last_seen = col_str(st, 4, pool, &failed);
     }
-    if (failed)
-        rc = ia_error_set(IA_ENOMEM, "%s: out of memory reading hardware", s->path);
-    else if (src != SQLITE_DONE)
-        rc = err(s, src, "reading hardware");
-    sqlite3_finalize(st);
     out->priv = pool;
-    return rc;
+    return finish_rows(s, st, failed, src, "reading hardware");
 }
 
 static int sq_query_timings(void *impl, int64_t result_id, double **ms, uint8_t **is_outlier,

@@ -47,17 +47,22 @@ static void append(json_t *a, json_t *v, int *failed) {
     }
 }
 
+/* The fields that tell one benchmark configuration from another. */
+static void put_config(json_t *o, const struct ia_db_result *x, int *failed) {
+    put(o, "scenario", str(x->scenario), failed);
+    put(o, "batch", json_integer(x->batch), failed);
+    put(o, "seq_len", i64(x->seq_len), failed);
+    put(o, "threads", json_integer(x->threads), failed);
+    put(o, "precision", str(x->precision), failed);
+}
+
 static json_t *result_json(const struct ia_db_result_row *row, int *failed) {
     const struct ia_db_result *x = &row->r;
     json_t *o = json_object();
     put(o, "id", json_integer(row->id), failed);
     put(o, "run_id", json_integer(x->run_id), failed);
     put(o, "created_at", str(row->created_at), failed);
-    put(o, "scenario", str(x->scenario), failed);
-    put(o, "batch", json_integer(x->batch), failed);
-    put(o, "seq_len", i64(x->seq_len), failed);
-    put(o, "threads", json_integer(x->threads), failed);
-    put(o, "precision", str(x->precision), failed);
+    put_config(o, x, failed);
     put(o, "warmup", json_integer(x->warmup), failed);
     put(o, "iterations", json_integer(x->iterations), failed);
     put(o, "mean_ms", num(x->mean_ms), failed);
@@ -113,11 +118,7 @@ static json_t *group_json(const struct rp_group *g, int *failed) {
         const struct rp_config *c = &g->configs[i];
         const struct ia_db_result *x = &c->latest->r;
         json_t *co = json_object();
-        put(co, "scenario", str(x->scenario), failed);
-        put(co, "batch", json_integer(x->batch), failed);
-        put(co, "seq_len", i64(x->seq_len), failed);
-        put(co, "threads", json_integer(x->threads), failed);
-        put(co, "precision", str(x->precision), failed);
+        put_config(co, x, failed);
         put(co, "n_measurements", json_integer((json_int_t)c->n_measurements), failed);
         put(co, "latest", result_json(c->latest, failed), failed);
         put(co, "previous", c->previous ? result_json(c->previous, failed) : json_null(), failed);

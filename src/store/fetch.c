@@ -349,6 +349,19 @@ static void tried(char *why, size_t cap, int retries) {
     if (retries > 0 && n < cap) snprintf(why + n, cap - n, " after %d tries", retries + 1);
 }
 
+/* Ends the attempts on g with outcome `out`: counts the tries into why and,
+ * when g sent bad data or kept failing, drops it for the rest of the fetch. */
+static void gateway_done(struct fetch *f, struct gateway *g, int out, int timed_out, char *why,
+                         size_t cap) {
+    if (out == OUT_TRANSIENT) tried(why, cap, f->retries);
+    if (out == OUT_MISMATCH || out == OUT_TRANSIENT)
+        gateway_drop(f, g,
+                     out == OUT_MISMATCH ? IA_ECORRUPT
+                     : timed_out         ? IA_ETIMEOUT
+                                         : IA_ENET,
+                     why);
+}
+
 /* ---- phase 2: one raw block ------------------------------------------------------ */
 
 /* Fetches and verifies one block, trying every usable gateway in order.
@@ -391,17 +404,11 @@ static int fetch_raw(struct worker *w, const struct ia_cid *cid, uint8_t **data,
             if (out == OUT_STOPPED) return ia_error_set(IA_ECANCELED, "stopped");
             if (out != OUT_TRANSIENT) break;
         }
-        if (out == OUT_TRANSIENT) tried(why, sizeof why, f->retries);
+        gateway_done(f, g, out, timed_out, why, sizeof why);
         append(reasons, sizeof reasons, why);
         if (out != OUT_NOTFOUND) all_404 = 0;
         if (out == OUT_MISMATCH) any_mismatch = 1;
         if (out == OUT_TRANSIENT && timed_out) any_timeout = 1;
-        if (out == OUT_MISMATCH || out == OUT_TRANSIENT)
-            gateway_drop(f, g,
-                         out == OUT_MISMATCH ? IA_ECORRUPT
-                         : timed_out         ? IA_ETIMEOUT
-                                             : IA_ENET,
-                         why);
     }
     int rc = any_mismatch  ? IA_ECORRUPT
              : all_404     ? IA_ENOTFOUND
@@ -516,13 +523,7 @@ static int car_phase(struct worker *w) {
             if (out != OUT_MISMATCH && store_has(f, &f->root)) return IA_OK;
             if (out != OUT_TRANSIENT) break;
         }
-        if (out == OUT_TRANSIENT) tried(why, sizeof why, f->retries);
-        if (out == OUT_MISMATCH || out == OUT_TRANSIENT)
-            gateway_drop(f, g,
-                         out == OUT_MISMATCH ? IA_ECORRUPT
-                         : timed_out         ? IA_ETIMEOUT
-                                             : IA_ENET,
-                         why);
+        gateway_done(f, g, out, timed_out, why, sizeof why);
     }
     return IA_OK;
 }

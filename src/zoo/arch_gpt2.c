@@ -47,34 +47,17 @@ int zoo_build_gpt2(struct ia_zb *g, const struct ia_hf_config *cfg,
     ia_zb_set_base_prefix(g, "transformer.");
     char n[512];
 
-    struct ia_zb_dim bs[2] = {{.sym = "batch_size"}, {.sym = "sequence_length"}};
-    const char *total = o->with_past ? "past_sequence_length + sequence_length"
-                                     : "sequence_length";
-    struct ia_zb_dim bt[2] = {{.sym = "batch_size"}, {.sym = total}};
-    const char *ids = ia_zb_input(g, "input_ids", IA_DTYPE_INT64, 2, bs);
-    const char *mask = ia_zb_input(g, "attention_mask", IA_DTYPE_INT64, 2, bt);
-    const char *pos = ia_zb_input(g, "position_ids", IA_DTYPE_INT64, 2, bs);
-    struct ia_zb_dim pd[4] = {{.sym = "batch_size"}, {.value = NH},
-                              {.sym = "past_sequence_length"}, {.value = D}};
-    struct ia_zb_dim td[4] = {{.sym = "batch_size"}, {.value = NH}, {.sym = total}, {.value = D}};
-
-    const char *past_k[1024] = {0}, *past_v[1024] = {0};
-    for (int64_t l = 0; o->with_past && l < L; l++) {
-        snprintf(n, sizeof n, "past_key_values.%lld.key", (long long)l);
-        past_k[l] = ia_zb_input(g, n, IA_DTYPE_FLOAT32, 4, pd);
-        snprintf(n, sizeof n, "past_key_values.%lld.value", (long long)l);
-        past_v[l] = ia_zb_input(g, n, IA_DTYPE_FLOAT32, 4, pd);
-    }
+    struct zoo_decoder_io io;
+    zoo_decoder_inputs(g, o, L, NH, D, &io);
+    const char *ids = io.ids, *pos = io.pos;
 
     const char *x = ia_zb_op2(g, "Add", ia_zb_embedding(g, "transformer.wte.weight", V, H, ids),
                               ia_zb_embedding(g, "transformer.wpe.weight", P, H, pos));
-    const char *amask = ia_zb_attention_mask(g, mask, ids, 1);
+    const char *amask = ia_zb_attention_mask(g, io.mask, ids, 1);
     const char *split = ia_zb_const_i64(g, 3, (int64_t[]){H, H, H});
     for (int64_t l = 0; l < L && !ia_zb_status(g); l++) {
         char p[128], pk[64], pv[64];
         snprintf(p, sizeof p, "transformer.h.%lld.", (long long)l);
-        snprintf(pk, sizeof pk, "present.%lld.key", (long long)l);
-        snprintf(pv, sizeof pv, "present.%lld.value", (long long)l);
 #define NM(s) (snprintf(n, sizeof n, "%s%s", p, s), n)
         const char *h = ia_zb_layernorm(g, NM("ln_1"), H, eps, x);
         const char *qkv = ia_zb_linear(g, NM("attn.c_attn"), H, 3 * H, 1, IA_ZB_AS_IS, h);
@@ -84,12 +67,7 @@ int zoo_build_gpt2(struct ia_zb *g, const struct ia_hf_config *cfg,
         struct ia_zb_attn a = {.n_heads = NH, .n_kv_heads = NH, .head_dim = D, .q = parts[0],
                                .k = parts[1], .v = parts[2], .mask = amask,
                                .scale = scale_w ? 0 : 1.0};
-        if (o->with_past) {
-            a.past_k = past_k[l];
-            a.past_v = past_v[l];
-            a.present_k = pk;
-            a.present_v = pv;
-        }
+        zoo_decoder_cache(&io, l, &a, pk, pv);
         const char *ctx = ia_zb_attention(g, &a);
         x = ia_zb_op2(g, "Add", x, ia_zb_linear(g, NM("attn.c_proj"), H, H, 1, IA_ZB_AS_IS, ctx));
         h = ia_zb_layernorm(g, NM("ln_2"), H, eps, x);
@@ -100,13 +78,6 @@ int zoo_build_gpt2(struct ia_zb *g, const struct ia_hf_config *cfg,
     }
     x = ia_zb_layernorm(g, "transformer.ln_f", H, eps, x);
     const char *logits = ia_zb_lm_head(g, "lm_head.weight", "transformer.wte.weight", H, V, x);
-    struct ia_zb_dim bsv[3] = {{.sym = "batch_size"}, {.sym = "sequence_length"}, {.value = V}};
-    ia_zb_output(g, logits, "logits", IA_DTYPE_FLOAT32, 3, bsv);
-    for (int64_t l = 0; o->with_past && l < L; l++) {
-        snprintf(n, sizeof n, "present.%lld.key", (long long)l);
-        ia_zb_output(g, n, n, IA_DTYPE_FLOAT32, 4, td);
-        snprintf(n, sizeof n, "present.%lld.value", (long long)l);
-        ia_zb_output(g, n, n, IA_DTYPE_FLOAT32, 4, td);
-    }
+    zoo_decoder_outputs(g, &io, logits, V);
     return ia_zb_status(g);
 }

@@ -67,33 +67,17 @@ int zoo_build_llama(struct ia_zb *g, const struct ia_hf_config *cfg,
     ia_zb_set_base_prefix(g, "model.");
     char n[512];
 
-    struct ia_zb_dim bs[2] = {{.sym = "batch_size"}, {.sym = "sequence_length"}};
-    const char *total = o->with_past ? "past_sequence_length + sequence_length"
-                                     : "sequence_length";
-    struct ia_zb_dim bt[2] = {{.sym = "batch_size"}, {.sym = total}};
-    const char *ids = ia_zb_input(g, "input_ids", IA_DTYPE_INT64, 2, bs);
-    const char *mask = ia_zb_input(g, "attention_mask", IA_DTYPE_INT64, 2, bt);
-    const char *pos = ia_zb_input(g, "position_ids", IA_DTYPE_INT64, 2, bs);
-    struct ia_zb_dim pd[4] = {{.sym = "batch_size"}, {.value = KV},
-                              {.sym = "past_sequence_length"}, {.value = D}};
-    struct ia_zb_dim td[4] = {{.sym = "batch_size"}, {.value = KV}, {.sym = total}, {.value = D}};
-    const char *past_k[1024] = {0}, *past_v[1024] = {0};
-    for (int64_t l = 0; o->with_past && l < L; l++) {
-        snprintf(n, sizeof n, "past_key_values.%lld.key", (long long)l);
-        past_k[l] = ia_zb_input(g, n, IA_DTYPE_FLOAT32, 4, pd);
-        snprintf(n, sizeof n, "past_key_values.%lld.value", (long long)l);
-        past_v[l] = ia_zb_input(g, n, IA_DTYPE_FLOAT32, 4, pd);
-    }
+    struct zoo_decoder_io io;
+    zoo_decoder_inputs(g, o, L, KV, D, &io);
+    const char *ids = io.ids, *pos = io.pos;
 
     const char *x = ia_zb_embedding(g, "model.embed_tokens.weight", V, H, ids);
-    const char *amask = ia_zb_attention_mask(g, mask, ids, 1);
+    const char *amask = ia_zb_attention_mask(g, io.mask, ids, 1);
     const char *cos, *sin;
     ia_zb_rotary_tables(g, pos, D, theta, &cos, &sin);
     for (int64_t l = 0; l < L && !ia_zb_status(g); l++) {
         char p[128], pk[64], pv[64];
         snprintf(p, sizeof p, "model.layers.%lld.", (long long)l);
-        snprintf(pk, sizeof pk, "present.%lld.key", (long long)l);
-        snprintf(pv, sizeof pv, "present.%lld.value", (long long)l);
 #define NM(s) (snprintf(n, sizeof n, "%s%s", p, s), n)
         const char *h = ia_zb_rmsnorm(g, NM("input_layernorm.weight"), H, eps, x);
         struct ia_zb_attn a = {.n_heads = NH, .n_kv_heads = KV, .head_dim = D, .mask = amask,
@@ -101,12 +85,7 @@ int zoo_build_llama(struct ia_zb *g, const struct ia_hf_config *cfg,
         a.q = ia_zb_linear(g, NM("self_attn.q_proj"), H, NH * D, attn_bias, IA_ZB_TRANSPOSED, h);
         a.k = ia_zb_linear(g, NM("self_attn.k_proj"), H, KV * D, attn_bias, IA_ZB_TRANSPOSED, h);
         a.v = ia_zb_linear(g, NM("self_attn.v_proj"), H, KV * D, attn_bias, IA_ZB_TRANSPOSED, h);
-        if (o->with_past) {
-            a.past_k = past_k[l];
-            a.past_v = past_v[l];
-            a.present_k = pk;
-            a.present_v = pv;
-        }
+        zoo_decoder_cache(&io, l, &a, pk, pv);
         const char *ctx = ia_zb_attention(g, &a);
         /* Qwen2's o_proj has no bias whatever attention_bias says. */
         x = ia_zb_op2(g, "Add", x, ia_zb_linear(g, NM("self_attn.o_proj"), NH * D, H,
@@ -129,13 +108,6 @@ int zoo_build_llama(struct ia_zb *g, const struct ia_hf_config *cfg,
                            ia_zb_weight(g, "lm_head.weight", IA_ZB_INIT_NORMAL, IA_ZB_TRANSPOSED,
                                         2, d));
     }
-    struct ia_zb_dim bsv[3] = {{.sym = "batch_size"}, {.sym = "sequence_length"}, {.value = V}};
-    ia_zb_output(g, logits, "logits", IA_DTYPE_FLOAT32, 3, bsv);
-    for (int64_t l = 0; o->with_past && l < L; l++) {
-        snprintf(n, sizeof n, "present.%lld.key", (long long)l);
-        ia_zb_output(g, n, n, IA_DTYPE_FLOAT32, 4, td);
-        snprintf(n, sizeof n, "present.%lld.value", (long long)l);
-        ia_zb_output(g, n, n, IA_DTYPE_FLOAT32, 4, td);
-    }
+    zoo_decoder_outputs(g, &io, logits, V);
     return ia_zb_status(g);
 }

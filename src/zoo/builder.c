@@ -425,6 +425,24 @@ static int emit_weight(struct ia_zb *g, const char *name, size_t rank, const int
     return keep(g, rc);
 }
 
+static void note_progress(struct ia_zb *g, uint64_t nbytes) {
+    g->progress_done += nbytes;
+    if (g->o.progress) g->o.progress(g->o.progress_user, g->progress_done, g->o.progress_total);
+}
+
+/* Lists nm (already kept by g) among the weights and counts its size;
+ * returns nm, or the placeholder once g has failed. */
+static const char *add_weight(struct ia_zb *g, const char *nm, uint64_t numel, uint64_t nbytes) {
+    if (g->rc) return ZB_PLACEHOLDER;
+    if (push_ptr(&g->weights, &g->n_weights, &g->cap_weights, (char *)nm)) {
+        ia_zb_fail(g, IA_ENOMEM, "out of memory");
+        return ZB_PLACEHOLDER;
+    }
+    g->weight_bytes += nbytes;
+    g->n_params += numel;
+    return nm;
+}
+
 const char *ia_zb_weight(struct ia_zb *g, const char *name, enum ia_zb_init init,
                          enum ia_zb_layout layout, size_t rank, const int64_t *dims) {
     if (g->rc) return ZB_PLACEHOLDER;
@@ -479,18 +497,9 @@ const char *ia_zb_weight(struct ia_zb *g, const char *name, enum ia_zb_init init
         }
         if (!g->rc) emit_weight(g, nm, rank, mdims, w, nbytes);
         ia_free(w);
-        g->progress_done += nbytes;
-        if (g->o.progress) g->o.progress(g->o.progress_user, g->progress_done,
-                                         g->o.progress_total);
+        note_progress(g, nbytes);
     }
-    if (g->rc) return ZB_PLACEHOLDER;
-    if (push_ptr(&g->weights, &g->n_weights, &g->cap_weights, (char *)nm)) {
-        ia_zb_fail(g, IA_ENOMEM, "out of memory");
-        return ZB_PLACEHOLDER;
-    }
-    g->weight_bytes += nbytes;
-    g->n_params += numel;
-    return nm;
+    return add_weight(g, nm, numel, nbytes);
 }
 
 struct ia_hf_checkpoint *ia_zb_checkpoint(const struct ia_zb *g) { return g->o.ckpt; }
@@ -515,18 +524,9 @@ const char *ia_zb_weight_values(struct ia_zb *g, const char *name, size_t rank,
     if (g->rc) return ZB_PLACEHOLDER;
     if (!g->o.dry_run) {
         emit_weight(g, nm, rank, dims, values, nbytes);
-        g->progress_done += nbytes;
-        if (g->o.progress) g->o.progress(g->o.progress_user, g->progress_done,
-                                         g->o.progress_total);
+        note_progress(g, nbytes);
     }
-    if (g->rc) return ZB_PLACEHOLDER;
-    if (push_ptr(&g->weights, &g->n_weights, &g->cap_weights, (char *)nm)) {
-        ia_zb_fail(g, IA_ENOMEM, "out of memory");
-        return ZB_PLACEHOLDER;
-    }
-    g->weight_bytes += nbytes;
-    g->n_params += numel;
-    return nm;
+    return add_weight(g, nm, numel, nbytes);
 }
 
 /* ---- layers --------------------------------------------------------------------- */
@@ -551,13 +551,18 @@ const char *ia_zb_linear(struct ia_zb *g, const char *prefix, int64_t in, int64_
     return ia_zb_op2(g, "Add", y, b);
 }
 
-const char *ia_zb_layernorm(struct ia_zb *g, const char *prefix, int64_t dim, double eps,
-                            const char *x) {
+void zoo_norm_affine(struct ia_zb *g, const char *prefix, int64_t dim, const char *in[3]) {
     char wn[512], bn[512];
     snprintf(wn, sizeof wn, "%s.weight", prefix);
     snprintf(bn, sizeof bn, "%s.bias", prefix);
-    const char *in[3] = {x, ia_zb_weight(g, wn, IA_ZB_INIT_ONES, IA_ZB_AS_IS, 1, &dim),
-                         ia_zb_weight(g, bn, IA_ZB_INIT_ZEROS, IA_ZB_AS_IS, 1, &dim)};
+    in[1] = ia_zb_weight(g, wn, IA_ZB_INIT_ONES, IA_ZB_AS_IS, 1, &dim);
+    in[2] = ia_zb_weight(g, bn, IA_ZB_INIT_ZEROS, IA_ZB_AS_IS, 1, &dim);
+}
+
+const char *ia_zb_layernorm(struct ia_zb *g, const char *prefix, int64_t dim, double eps,
+                            const char *x) {
+    const char *in[3] = {x};
+    zoo_norm_affine(g, prefix, dim, in);
     struct ia_zb_attr a[2] = {IA_ZB_INT("axis", -1), IA_ZB_FLOAT("epsilon", (float)eps)};
     return ia_zb_op(g, "LayerNormalization", 3, in, 2, a);
 }

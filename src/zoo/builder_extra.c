@@ -48,11 +48,8 @@ const char *ia_zb_conv1d(struct ia_zb *g, const char *prefix, int64_t in_ch, int
 
 const char *ia_zb_instance_norm(struct ia_zb *g, const char *prefix, int64_t channels, double eps,
                                 const char *x) {
-    char wn[512], bn[512];
-    snprintf(wn, sizeof wn, "%s.weight", prefix);
-    snprintf(bn, sizeof bn, "%s.bias", prefix);
-    const char *in[3] = {x, ia_zb_weight(g, wn, IA_ZB_INIT_ONES, IA_ZB_AS_IS, 1, &channels),
-                         ia_zb_weight(g, bn, IA_ZB_INIT_ZEROS, IA_ZB_AS_IS, 1, &channels)};
+    const char *in[3] = {x};
+    zoo_norm_affine(g, prefix, channels, in);
     struct ia_zb_attr a = IA_ZB_FLOAT("epsilon", (float)eps);
     return ia_zb_op(g, "InstanceNormalization", 3, in, 1, &a);
 }

@@ -67,4 +67,30 @@ int zoo_cfg_str_or(struct ia_zb *g, const struct ia_hf_config *c, const char *ke
 int zoo_cfg_bool_or(struct ia_zb *g, const struct ia_hf_config *c, const char *key, int dflt,
                     int *out);
 
+/* Sets in[1] and in[2] to the weights `prefix`.weight (ones) and
+ * `prefix`.bias (zeros), [dim] each: a normalisation's scale and shift. */
+void zoo_norm_affine(struct ia_zb *g, const char *prefix, int64_t dim, const char *in[3]);
+
+/* Decoder-only language models (arch_decoder.c): input_ids, attention_mask
+ * and position_ids in; with o->with_past, past_key_values.N.key/.value in
+ * and present.N.key/.value out, [batch, kv_heads, length, head_dim]. */
+#define ZOO_DECODER_MAX_LAYERS 1024
+struct zoo_decoder_io {
+    const char *ids, *mask, *pos; /* int64 graph inputs */
+    const char *past_k[ZOO_DECODER_MAX_LAYERS], *past_v[ZOO_DECODER_MAX_LAYERS];
+    struct ia_zb_dim present_dims[4];
+    int64_t layers;
+    int with_past;
+};
+/* Adds the inputs, in that order; layers must be at most ZOO_DECODER_MAX_LAYERS. */
+void zoo_decoder_inputs(struct ia_zb *g, const struct ia_zoo_build_opts *o, int64_t layers,
+                        int64_t kv_heads, int64_t head_dim, struct zoo_decoder_io *io);
+/* Points layer l's attention at its cache when with_past; pk and pv receive
+ * the present names and must outlive the ia_zb_attention call. */
+void zoo_decoder_cache(const struct zoo_decoder_io *io, int64_t l, struct ia_zb_attn *a,
+                       char pk[64], char pv[64]);
+/* Adds logits [batch, sequence, vocab] and then the present outputs. */
+void zoo_decoder_outputs(struct ia_zb *g, const struct zoo_decoder_io *io, const char *logits,
+                         int64_t vocab);
+
 #endif

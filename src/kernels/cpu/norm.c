@@ -203,20 +203,28 @@ static void group_norm(const float *x, float *y, uint64_t n_groups, uint64_t G, 
     }
 }
 
-static int inorm_compute(struct ia_op_ctx *ctx) {
-    int rc = inorm_check(ctx);
-    if (rc) return rc;
+/* Normalises x [N, C, ...] in G groups of C/G channels per sample, scaled
+ * per group or per channel; InstanceNormalization is G = C. */
+static int group_norm_run(struct ia_op_ctx *ctx, uint64_t G, int per_group) {
     const struct ia_tensor *x = ctx->inputs[0];
     struct ia_tensor *yt = ctx->outputs[0];
     const float *xf, *sc, *bi;
     float *y;
+    int rc;
     if ((rc = nn_f32_in(ctx, x, &xf)) || (rc = f32_opt(ctx, 1, &sc)) || (rc = f32_opt(ctx, 2, &bi)) ||
         (rc = nn_f32_out(ctx, yt, &y)))
         return rc;
     uint64_t C = (uint64_t)x->dims[1], planes = (uint64_t)x->dims[0] * C;
-    uint64_t sp = planes ? x->numel / planes : 0;
-    group_norm(xf, y, planes, C, sp, sp, sc, bi, 0, ia_attr_float(ctx->node, "epsilon", 1e-5f));
+    uint64_t sp = planes ? x->numel / planes : 0, cpg = G ? C / G : 0;
+    group_norm(xf, y, (uint64_t)x->dims[0] * G, G, sp * cpg, sp, sc, bi, per_group,
+               ia_attr_float(ctx->node, "epsilon", 1e-5f));
     return nn_f32_out_done(ctx, yt, y);
+}
+
+static int inorm_compute(struct ia_op_ctx *ctx) {
+    int rc = inorm_check(ctx);
+    if (rc) return rc;
+    return group_norm_run(ctx, (uint64_t)ctx->inputs[0]->dims[1], 0);
 }
 
 static int gnorm_check(struct ia_op_ctx *ctx, int64_t *G) {
@@ -245,18 +253,8 @@ static int gnorm_compute(struct ia_op_ctx *ctx) {
     int64_t G;
     int rc = gnorm_check(ctx, &G);
     if (rc) return rc;
-    const struct ia_tensor *x = ctx->inputs[0];
-    struct ia_tensor *yt = ctx->outputs[0];
-    const float *xf, *sc, *bi;
-    float *y;
-    if ((rc = nn_f32_in(ctx, x, &xf)) || (rc = f32_opt(ctx, 1, &sc)) || (rc = f32_opt(ctx, 2, &bi)) ||
-        (rc = nn_f32_out(ctx, yt, &y)))
-        return rc;
-    uint64_t C = (uint64_t)x->dims[1], planes = (uint64_t)x->dims[0] * C;
-    uint64_t sp = planes ? x->numel / planes : 0, n_groups = (uint64_t)x->dims[0] * (uint64_t)G;
-    group_norm(xf, y, n_groups, (uint64_t)G, sp * (C / (uint64_t)G), sp, sc, bi,
-               ctx->inputs[1]->numel != C, ia_attr_float(ctx->node, "epsilon", 1e-5f));
-    return nn_f32_out_done(ctx, yt, y);
+    return group_norm_run(ctx, (uint64_t)G,
+                          ctx->inputs[1]->numel != (uint64_t)ctx->inputs[0]->dims[1]);
 }
 
 /* ---- LayerNormalization and SkipLayerNormalization ------------------------------------ */

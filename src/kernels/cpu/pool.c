@@ -208,6 +208,26 @@ static int pool_infer_kind(struct ia_op_ctx *ctx, enum pool_kind kind) {
     return rc;
 }
 
+/* Runs j on x and y directly when the loops handle their type (native),
+ * otherwise on float32 copies converted back into y. */
+static int pool_run_on(struct ia_op_ctx *ctx, struct pool_job *j, const struct ia_tensor *x,
+                       struct ia_tensor *y, int native) {
+    if (native) {
+        j->x = x->data;
+        j->y = y->data;
+        return pool_run(ctx, j);
+    }
+    const float *xf;
+    float *yf;
+    int rc;
+    if ((rc = nn_f32_in(ctx, x, &xf)) || (rc = nn_f32_out(ctx, y, &yf))) return rc;
+    j->dt = IA_DTYPE_FLOAT32;
+    j->x = xf;
+    j->y = yf;
+    if ((rc = pool_run(ctx, j))) return rc;
+    return nn_f32_out_done(ctx, y, yf);
+}
+
 static int pool_compute_kind(struct ia_op_ctx *ctx, enum pool_kind kind) {
     struct nn_geom g;
     int rc = pool_geom(ctx, kind, &g);
@@ -223,19 +243,7 @@ static int pool_compute_kind(struct ia_op_ctx *ctx, enum pool_kind kind) {
                          .ind = ind ? (int64_t *)ind->data : NULL};
     int native = kind == P_MAX && (x->dtype == IA_DTYPE_FLOAT32 || x->dtype == IA_DTYPE_FLOAT64 ||
                                    x->dtype == IA_DTYPE_INT8 || x->dtype == IA_DTYPE_UINT8);
-    if (native) {
-        j.x = x->data;
-        j.y = y->data;
-        return pool_run(ctx, &j);
-    }
-    const float *xf;
-    float *yf;
-    if ((rc = nn_f32_in(ctx, x, &xf)) || (rc = nn_f32_out(ctx, y, &yf))) return rc;
-    j.dt = IA_DTYPE_FLOAT32;
-    j.x = xf;
-    j.y = yf;
-    if ((rc = pool_run(ctx, &j))) return rc;
-    return nn_f32_out_done(ctx, y, yf);
+    return pool_run_on(ctx, &j, x, y, native);
 }
 
 static int avg_infer(struct ia_op_ctx *ctx) { return pool_infer_kind(ctx, P_AVG); }
@@ -292,19 +300,7 @@ static int global_compute_kind(struct ia_op_ctx *ctx, enum pool_kind kind) {
     struct pool_job j = {.g = &g, .kind = kind, .dt = x->dtype,
                          .p = lp_exponent(ctx)};
     int native = kind == P_MAX && !(x->dtype == IA_DTYPE_FLOAT16 || x->dtype == IA_DTYPE_BFLOAT16);
-    if (native) {
-        j.x = x->data;
-        j.y = y->data;
-        return pool_run(ctx, &j);
-    }
-    const float *xf;
-    float *yf;
-    if ((rc = nn_f32_in(ctx, x, &xf)) || (rc = nn_f32_out(ctx, y, &yf))) return rc;
-    j.dt = IA_DTYPE_FLOAT32;
-    j.x = xf;
-    j.y = yf;
-    if ((rc = pool_run(ctx, &j))) return rc;
-    return nn_f32_out_done(ctx, y, yf);
+    return pool_run_on(ctx, &j, x, y, native);
 }
 
 static int gavg_infer(struct ia_op_ctx *ctx) { return global_infer_kind(ctx, P_AVG); }

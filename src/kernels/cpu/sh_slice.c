@@ -67,8 +67,12 @@ const struct ia_op_def ia_op_Concat = {"", "Concat", 4, 0, concat_infer, concat_
 
 /* ---- Split -------------------------------------------------------------- */
 
+#define SPLIT_MAX_OUTPUTS 64
+
 /* The size along the axis of each output. */
-static int split_plan(struct ia_op_ctx *ctx, int *axis_out, int64_t *sizes) {
+static int split_plan(struct ia_op_ctx *ctx, int *axis_out, int64_t sizes[SPLIT_MAX_OUTPUTS]) {
+    if (ctx->n_outputs > SPLIT_MAX_OUTPUTS)
+        return ia_op_error(ctx, IA_ERANGE, "%zu outputs is too many", ctx->n_outputs);
     const struct ia_tensor *x = sh_in(ctx, 0);
     int axis;
     int rc = ia_norm_axis(ctx, ia_attr_int(ctx->node, "axis", 0), x->rank, &axis);
@@ -121,8 +125,7 @@ static int split_plan(struct ia_op_ctx *ctx, int *axis_out, int64_t *sizes) {
 static int split_infer(struct ia_op_ctx *ctx) {
     const struct ia_tensor *x = sh_in(ctx, 0);
     int axis;
-    int64_t *sizes = ctx->n_outputs <= 64 ? (int64_t[64]){0} : NULL;
-    if (!sizes) return ia_op_error(ctx, IA_ERANGE, "%zu outputs is too many", ctx->n_outputs);
+    int64_t sizes[SPLIT_MAX_OUTPUTS] = {0};
     int rc = split_plan(ctx, &axis, sizes);
     if (rc) return rc;
     for (size_t i = 0; i < ctx->n_outputs; i++) {
@@ -140,8 +143,7 @@ static int split_infer(struct ia_op_ctx *ctx) {
 static int split_compute(struct ia_op_ctx *ctx) {
     const struct ia_tensor *x = sh_in(ctx, 0);
     int axis;
-    int64_t *sizes = ctx->n_outputs <= 64 ? (int64_t[64]){0} : NULL;
-    if (!sizes) return ia_op_error(ctx, IA_ERANGE, "%zu outputs is too many", ctx->n_outputs);
+    int64_t sizes[SPLIT_MAX_OUTPUTS] = {0};
     int rc = split_plan(ctx, &axis, sizes);
     if (rc) return rc;
     if (!x->numel) return IA_OK;
