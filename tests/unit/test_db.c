@@ -524,7 +524,9 @@ static void test_sigkill_mid_run(void) {
     REQUIRE(ia_db_open(path, IA_DB_OPEN_EXISTING, &db) == IA_OK);
     struct ia_db_result_list l;
     REQUIRE(ia_db_query_results(db, NULL, &l) == IA_OK);
-    CHECK(l.n >= (size_t)reported && l.n <= (size_t)reported + 1);
+    /* The child keeps committing while the parent stops reading at 25, so
+     * more rows than reported may be there; none reported may be missing. */
+    CHECK(l.n >= (size_t)reported);
     for (size_t i = 0; i < l.n; i++) {
         double *ms;
         uint8_t *o;
