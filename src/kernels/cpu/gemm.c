@@ -12,17 +12,25 @@
  * the micro-kernels only know full tiles. Packed slivers are zero-padded. */
 #include "gemm.h"
 
+#include <pthread.h>
 #include <string.h>
 
-/* Block sizes. KC can be overridden at build time for tuning sweeps
- * (bench/gemm_micro.c): 128..384 measured within 5% of each other on a
- * Xeon with AVX-512, 48 KiB L1d and 2 MiB L2 per core. */
+/* Block sizes. KC and NC can be overridden at build time for tuning sweeps
+ * (bench/gemm_micro.c). KC: 128..384 measured within 5% of each other on a
+ * Xeon with AVX-512, 48 KiB L1d and 2 MiB L2 per core. NC: a KC x NC block
+ * of packed B (1 MiB at 1024) should stay in L2 while the A blocks stream
+ * past it; on a Skylake-SP with 1 MiB L2, NC 3072 ran thin products
+ * (conv-shaped 32x25600x144, 128x3072x768) 1.2-1.9x slower than 1024. */
 #ifndef KC
 #define KC 256
 #endif
-#define NC 3072
+#ifndef NC
+#define NC 1024
+#endif
 /* Rows of K the pre-packed path packs A for at once (see pp_task). */
+#ifndef KBIG
 #define KBIG 1024
+#endif
 #ifndef MC_ROWS
 #define MC_ROWS 144
 #endif
@@ -136,6 +144,61 @@ static void sgemm_ref(int transA, int transB, int64_t M, int64_t N, int64_t K, f
     }
 }
 
+/* ---- packing buffers ------------------------------------------------------------ */
+
+/* Each thread keeps its packing buffer between calls (grown, never shrunk)
+ * so a session's runs after the first allocate nothing here; a thread's
+ * buffer is freed when the thread exits (pool workers at ia_pool_destroy). */
+struct pack_buf {
+    uint8_t *mem;
+    size_t cap;
+};
+static pthread_key_t pack_key;
+static pthread_once_t pack_once = PTHREAD_ONCE_INIT;
+static int pack_key_ok;
+
+static void pack_buf_free(void *p) {
+    struct pack_buf *b = p;
+    ia_free(b->mem);
+    ia_free(b);
+}
+
+static void pack_key_init(void) { pack_key_ok = pthread_key_create(&pack_key, pack_buf_free) == 0; }
+
+/* 64-byte aligned room for n floats, owned by the calling thread until its
+ * next call; NULL (IA_ENOMEM set) when it cannot be had. */
+static float *pack_mem(size_t n) {
+    pthread_once(&pack_once, pack_key_init);
+    if (!pack_key_ok) {
+        ia_error_set(IA_ENOMEM, "sgemm: no thread key for packing buffers");
+        return NULL;
+    }
+    struct pack_buf *b = pthread_getspecific(pack_key);
+    if (!b) {
+        b = ia_calloc(1, sizeof *b);
+        if (!b || pthread_setspecific(pack_key, b)) {
+            ia_free(b);
+            ia_error_set(IA_ENOMEM, "sgemm: out of memory");
+            return NULL;
+        }
+    }
+    size_t need;
+    if (ia_mul_size(n, sizeof(float), &need) || ia_add_size(need, 64, &need)) {
+        ia_error_set(IA_ENOMEM, "sgemm: %zu packed floats is too many", n);
+        return NULL;
+    }
+    if (need > b->cap) {
+        ia_free(b->mem);
+        b->mem = ia_malloc(need);
+        b->cap = b->mem ? need : 0;
+        if (!b->mem) {
+            ia_error_set(IA_ENOMEM, "sgemm: no memory for %zu packed floats", n);
+            return NULL;
+        }
+    }
+    return (float *)(void *)(b->mem + (64 - ((uintptr_t)b->mem & 63)) % 64);
+}
+
 /* ---- packing ------------------------------------------------------------------- */
 
 /* op(A)[i0 .. i0+mc) x [p0 .. p0+kc) times alpha into MR-tall slivers:
@@ -166,6 +229,26 @@ static void pack_a(int transA, const float *A, int64_t lda, int64_t i0, int64_t 
  * slivers: dst[(j / NR) * kc * NR + k * NR + j % NR], zero past nc. */
 static void pack_b(int transB, const float *B, int64_t ldb, int64_t p0, int64_t j0, int64_t nc,
                    int64_t kc, int nr, int64_t s0, int64_t s1, float *dst) {
+    /* Full slivers of a row-major B: read each row once, front to back
+     * (the memory side is what packing waits on); the last, partial sliver
+     * below. */
+    int64_t full = nc / nr < s1 ? nc / nr : s1;
+    if (!transB && s0 < full) {
+        /* fixed-size copies compile to a few vector moves; a memcpy call
+         * per 64-128 bytes cost more than the copy */
+        for (int64_t k = 0; k < kc; k++) {
+            const float *b = B + (p0 + k) * ldb + j0;
+            float *d = dst + k * nr;
+            if (nr == 32)
+                for (int64_t s = s0; s < full; s++) memcpy(d + s * kc * 32, b + s * 32, 128);
+            else if (nr == 16)
+                for (int64_t s = s0; s < full; s++) memcpy(d + s * kc * 16, b + s * 16, 64);
+            else
+                for (int64_t s = s0; s < full; s++)
+                    for (int c = 0; c < nr; c++) d[s * kc * nr + c] = b[s * nr + c];
+        }
+        s0 = full;
+    }
     for (int64_t s = s0; s < s1; s++) {
         int64_t js = s * nr, cols = nc - js < nr ? nc - js : nr;
         float *d = dst + s * kc * nr;
@@ -248,10 +331,8 @@ static int sgemm_packed(struct ukr_info u, int transA, int transB, int64_t M, in
     int threads = pool ? ia_pool_size(pool) : 1;
     int64_t ncmax = N < NC ? (N + u.nr - 1) / u.nr * u.nr : NC / u.nr * u.nr;
     size_t bfl = (size_t)KC * (size_t)ncmax, afl = (size_t)u.mc * KC * (size_t)threads;
-    /* One allocation, 64-byte aligned by hand: ia_malloc promises less. */
-    uint8_t *mem = ia_malloc((bfl + afl) * sizeof(float) + 64);
-    if (!mem) return ia_error_set(IA_ENOMEM, "sgemm: no memory for %zu packed floats", bfl + afl);
-    float *bpack = (float *)(void *)(mem + (64 - ((uintptr_t)mem & 63)) % 64);
+    float *bpack = pack_mem(bfl + afl);
+    if (!bpack) return IA_ENOMEM;
     scale_c(M, N, beta, C, ldc);
     struct job j = {.u = u, .transA = transA, .transB = transB, .A = A, .B = B, .lda = lda,
                     .ldb = ldb, .ldc = ldc, .alpha = alpha, .C = C, .M = M, .bpack = bpack,
@@ -284,14 +365,21 @@ static int sgemm_packed(struct ukr_info u, int transA, int transB, int64_t M, in
                 for (int64_t t = 0; t < tasks; t++) tile_task(&j, t, 0);
         }
     }
-    ia_free(mem);
     return IA_OK;
 }
 
 /* ---- pre-packed B -------------------------------------------------------------------- */
 
+/* The pre-packed path streams B panels from memory once per M block and
+ * keeps C's column tile in cache across K (see pp_task), so it prefers
+ * thinner K panels and wider column blocks than the packing driver. */
+#ifndef KC_PP
+#define KC_PP 128
+#endif
+#define NC_PP 3072
+
 static int64_t ncmax_for(int64_t N, int nr) {
-    return N < NC ? (N + nr - 1) / nr * nr : NC / nr * nr;
+    return N < NC_PP ? (N + nr - 1) / nr * nr : NC_PP / nr * nr;
 }
 
 static enum ia_sgemm_path packed_path(enum ia_sgemm_path path) {
@@ -310,7 +398,7 @@ size_t ia_sgemm_packed_b_floats(enum ia_sgemm_path path, int64_t K, int64_t N) {
 }
 
 /* Block jc's panels start at base; panel pc at base + pc * ncp (every
- * panel before it has KC rows of ncp floats); sliver s at s * kc * nr. */
+ * panel before it has KC_PP rows of ncp floats); sliver s at s * kc * nr. */
 int ia_sgemm_pack_b(enum ia_sgemm_path path, int transB, int64_t K, int64_t N, const float *B,
                     int64_t ldb, float *dst) {
     path = packed_path(path);
@@ -322,8 +410,8 @@ int ia_sgemm_pack_b(enum ia_sgemm_path path, int transB, int64_t K, int64_t N, c
     float *base = dst;
     for (int64_t jc = 0; jc < N; jc += ncm) {
         int64_t nc = N - jc < ncm ? N - jc : ncm, n_sl = (nc + u.nr - 1) / u.nr;
-        for (int64_t pc = 0; pc < K; pc += KC) {
-            int64_t kc = K - pc < KC ? K - pc : KC;
+        for (int64_t pc = 0; pc < K; pc += KC_PP) {
+            int64_t kc = K - pc < KC_PP ? K - pc : KC_PP;
             pack_b(transB, B, ldb, pc, jc, nc, kc, u.nr, 0, n_sl, base + pc * n_sl * u.nr);
         }
         base += K * n_sl * u.nr;
@@ -338,14 +426,14 @@ struct pp_job {
     float *C;
     int64_t jc, nc, n_slices, slice_w;
     const struct ia_sgemm_epi *epi;
-    float *apack; /* one MC x KC block per thread */
+    float *apack; /* one MC x KBIG block per thread */
 };
 
 /* One (M block, N slice) tile through all of K, then its epilogue. The A
  * block is packed for up to KBIG of K at once so the loop over B slivers
  * can run outside the loop over K panels: each MC x NR column of C then
  * stays in cache through the whole sum instead of making a pass over the
- * task's C per KC panel. */
+ * task's C per KC_PP panel. */
 static void pp_task(void *vj, int64_t t, int thread) {
     struct pp_job *j = vj;
     const struct ukr_info *u = &j->u;
@@ -362,14 +450,14 @@ static void pp_task(void *vj, int64_t t, int thread) {
     float tile[MAX_MR * MAX_NR];
     for (int64_t p0 = 0; p0 < j->K; p0 += KBIG) {
         int64_t p1 = j->K - p0 < KBIG ? j->K : p0 + KBIG;
-        for (int64_t pc = p0; pc < p1; pc += KC)
-            pack_a(0, j->A, j->lda, ic, pc, mc, p1 - pc < KC ? p1 - pc : KC, 1.0f, u->mr,
+        for (int64_t pc = p0; pc < p1; pc += KC_PP)
+            pack_a(0, j->A, j->lda, ic, pc, mc, p1 - pc < KC_PP ? p1 - pc : KC_PP, 1.0f, u->mr,
                    ap + (pc - p0) * mcp);
         for (int64_t s = s0; s < s1; s++) {
             int64_t jr = s * u->nr, nr = j->nc - jr < u->nr ? j->nc - jr : u->nr;
             float *cs = j->C + ic * j->ldc + j->jc + jr;
-            for (int64_t pc = p0; pc < p1; pc += KC) {
-                int64_t kc = p1 - pc < KC ? p1 - pc : KC;
+            for (int64_t pc = p0; pc < p1; pc += KC_PP) {
+                int64_t kc = p1 - pc < KC_PP ? p1 - pc : KC_PP;
                 const float *bp = j->Bp + pc * ncp + s * kc * u->nr;
                 const float *apc = ap + (pc - p0) * mcp;
                 for (int64_t ir = 0; ir < mc; ir += u->mr) {
@@ -411,11 +499,10 @@ int ia_sgemm_prepacked(enum ia_sgemm_path path, int64_t M, int64_t N, int64_t K,
     }
     int threads = pool ? ia_pool_size(pool) : 1;
     size_t afl = (size_t)u.mc * KBIG * (size_t)threads;
-    uint8_t *mem = ia_malloc(afl * sizeof(float) + 64);
-    if (!mem) return ia_error_set(IA_ENOMEM, "sgemm: no memory for %zu packed floats", afl);
+    float *apack = pack_mem(afl);
+    if (!apack) return IA_ENOMEM;
     struct pp_job j = {.u = u, .A = A, .lda = lda, .ldc = ldc, .M = M, .K = K, .C = C,
-                       .epi = epi,
-                       .apack = (float *)(void *)(mem + (64 - ((uintptr_t)mem & 63)) % 64)};
+                       .epi = epi, .apack = apack};
     int64_t ncm = ncmax_for(N, u.nr), m_blocks = (M + u.mc - 1) / u.mc;
     const float *base = Bp;
     for (int64_t jc = 0; jc < N; jc += ncm) {
@@ -437,7 +524,6 @@ int ia_sgemm_prepacked(enum ia_sgemm_path path, int64_t M, int64_t N, int64_t K,
         else
             for (int64_t t = 0; t < tasks; t++) pp_task(&j, t, 0);
     }
-    ia_free(mem);
     return IA_OK;
 }
 
@@ -446,9 +532,11 @@ int ia_sgemm_prepacked(enum ia_sgemm_path path, int64_t M, int64_t N, int64_t K,
 void ia_sgemv_t(int64_t N, int64_t K, float alpha, const float *a, const float *B, int64_t ldb,
                 float *c) {
     float (*dot)(int64_t, const float *, const float *) = NULL;
-    if (ia_sgemm_path_available(IA_SGEMM_AVX512))
-        dot = ia_sdot_avx512;
-    else if (ia_sgemm_path_available(IA_SGEMM_AVX2))
+    if (ia_sgemm_path_available(IA_SGEMM_AVX512)) {
+        ia_sgemv_t_avx512(N, K, alpha, a, B, ldb, c);
+        return;
+    }
+    if (ia_sgemm_path_available(IA_SGEMM_AVX2))
         dot = ia_sdot_avx2;
     for (int64_t j = 0; j < N; j++) {
         const float *b = B + j * ldb;
@@ -462,6 +550,84 @@ void ia_sgemv_t(int64_t N, int64_t K, float alpha, const float *a, const float *
     }
 }
 
+/* ---- a few rows: matrix-vector products, split over N ------------------------------- */
+
+struct mv_job {
+    int transB;
+    int64_t M, N, K, lda, ldb, ldc, chunk;
+    float alpha;
+    const float *A, *B;
+    float *C;
+    float *part; /* non-transposed B split over K: (tasks, M, N) partial sums */
+};
+
+/* Cloned for AVX-512 and AVX2 (ifunc): the axpy loop is the whole of a
+ * decode step's products and the baseline build vectorises it 4 wide.
+ * Transposed B: task t takes rows [t*chunk, ...) of B (columns of C), each
+ * a contiguous dot product. Row-major B: task t takes rows [t*chunk, ...)
+ * of B (a range of K), read front to back, into its own partial C (or C
+ * itself when there is one task): splitting by columns instead cuts every
+ * row of B into short pieces the prefetchers stream badly. */
+__attribute__((target_clones("avx512f", "arch=haswell", "default"))) static void
+mv_task(void *vj, int64_t t, int thread) {
+    (void)thread;
+    const struct mv_job *j = vj;
+    if (j->transB) {
+        int64_t j0 = t * j->chunk, n = j->N - j0 < j->chunk ? j->N - j0 : j->chunk;
+        for (int64_t i = 0; i < j->M; i++)
+            ia_sgemv_t(n, j->K, j->alpha, j->A + i * j->lda, j->B + j0 * j->ldb, j->ldb,
+                       j->C + i * j->ldc + j0);
+        return;
+    }
+    int64_t k0 = t * j->chunk, k1 = j->K - k0 < j->chunk ? j->K : k0 + j->chunk;
+    for (int64_t i = 0; i < j->M; i++) {
+        const float *a = j->A + i * j->lda;
+        float *c = j->part ? j->part + (t * j->M + i) * j->N : j->C + i * j->ldc;
+        if (j->part) memset(c, 0, (size_t)j->N * sizeof(float));
+        for (int64_t k = k0; k < k1; k++) {
+            float ak = j->alpha * a[k];
+            const float *b = j->B + k * j->ldb;
+            for (int64_t q = 0; q < j->N; q++) c[q] += ak * b[q];
+        }
+    }
+}
+
+/* C = alpha * A op(B) + beta * C for M of a few rows and A not transposed:
+ * bound by reading B once, so no packing; big ones are split over the pool
+ * (a pool wake-up costs microseconds: only for >= 256K MACs). */
+static int sgemm_rows(int transB, int64_t M, int64_t N, int64_t K, float alpha, const float *A,
+                      int64_t lda, const float *B, int64_t ldb, float beta, float *C,
+                      int64_t ldc, struct ia_pool *pool) {
+    scale_c(M, N, beta, C, ldc);
+    struct mv_job j = {.transB = transB, .M = M, .N = N, .K = K, .lda = lda, .ldb = ldb,
+                       .ldc = ldc, .chunk = transB ? N : K, .alpha = alpha, .A = A, .B = B, .C = C};
+    int threads = pool ? ia_pool_size(pool) : 1;
+    if (threads <= 1 || (double)M * (double)N * (double)K < 262144.0) {
+        mv_task(&j, 0, 0);
+        return IA_OK;
+    }
+    if (transB) {
+        int64_t parts = 4 * (int64_t)threads;
+        j.chunk = ((N + parts - 1) / parts + 15) / 16 * 16;
+        ia_pool_run(pool, (N + j.chunk - 1) / j.chunk, mv_task, &j);
+        return IA_OK;
+    }
+    int64_t tasks = K < threads ? K : threads;
+    j.chunk = (K + tasks - 1) / tasks;
+    tasks = (K + j.chunk - 1) / j.chunk;
+    j.part = pack_mem((size_t)(tasks * M * N));
+    if (!j.part) return IA_ENOMEM;
+    ia_pool_run(pool, tasks, mv_task, &j);
+    for (int64_t i = 0; i < M; i++) {
+        float *c = C + i * ldc;
+        for (int64_t t = 0; t < tasks; t++) {
+            const float *p = j.part + (t * M + i) * N;
+            for (int64_t q = 0; q < N; q++) c[q] += p[q];
+        }
+    }
+    return IA_OK;
+}
+
 int ia_sgemm_path(enum ia_sgemm_path path, int transA, int transB, int64_t M, int64_t N,
                   int64_t K, float alpha, const float *A, int64_t lda, const float *B,
                   int64_t ldb, float beta, float *C, int64_t ldc, struct ia_pool *pool) {
@@ -473,24 +639,20 @@ int ia_sgemm_path(enum ia_sgemm_path path, int transA, int transB, int64_t M, in
         scale_c(M, N, beta, C, ldc);
         return IA_OK;
     }
-    int gemv = path == IA_SGEMM_AUTO; /* forced paths keep their kernels (tests) */
     if (path == IA_SGEMM_AUTO) {
         /* Packing costs more than it saves on tiny products and on
-         * matrix-vector ones, which are bound by reading B once. */
-        if ((double)M * (double)N * (double)K <= 32768.0 || (M <= 2 && !transB))
+         * matrix-vector ones (an RNN step, a decode step), which are bound
+         * by reading B once. Forced paths keep their kernels (tests). */
+        if ((double)M * (double)N * (double)K <= 32768.0) {
             path = IA_SGEMM_REF;
-        else
+        } else if (!transA && (transB ? M <= 4 : M <= 2)) {
+            return sgemm_rows(transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, pool);
+        } else {
             path = ia_sgemm_best_path();
+        }
     }
     if (path == IA_SGEMM_REF) {
         sgemm_ref(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
-        return IA_OK;
-    }
-    if (gemv && M <= 4 && transB && !transA) {
-        /* A few rows against a transposed B (an RNN step, a decode step):
-         * packing all of B for so few rows costs more than the product. */
-        scale_c(M, N, beta, C, ldc);
-        for (int64_t i = 0; i < M; i++) ia_sgemv_t(N, K, alpha, A + i * lda, B, ldb, C + i * ldc);
         return IA_OK;
     }
     return sgemm_packed(ukr_for(path), transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C,

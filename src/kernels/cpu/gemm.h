@@ -97,5 +97,7 @@ void ia_sgemm_ukr_avx512(int64_t kc, const float *a, const float *b, float *c, i
 /* sum_k a[k] * b[k] over n elements, 8-wide / 16-wide FMAs. */
 float ia_sdot_avx2(int64_t n, const float *a, const float *b);
 float ia_sdot_avx512(int64_t n, const float *a, const float *b);
+void ia_sgemv_t_avx512(int64_t N, int64_t K, float alpha, const float *a, const float *B,
+                       int64_t ldb, float *c);
 
 #endif

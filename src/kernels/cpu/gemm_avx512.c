@@ -69,3 +69,46 @@ float ia_sdot_avx512(int64_t n, const float *a, const float *b) {
     return 0.0f;
 }
 #endif
+
+#if defined(__x86_64__) || defined(__i386__)
+/* c[j] += alpha * dot(a, B row j), four rows of B at a time: eight
+ * independent FMA chains hide the FMA latency that one dot product alone
+ * is bound by, and the K tail is a masked load instead of scalar code. */
+__attribute__((target("avx512f,fma"))) void ia_sgemv_t_avx512(int64_t N, int64_t K, float alpha,
+                                                                const float *a, const float *B,
+                                                                int64_t ldb, float *c) {
+    int64_t kt = K & ~(int64_t)15;
+    __mmask16 tail = (__mmask16)((1u << (K & 15)) - 1u);
+    int64_t j = 0;
+    for (; j + 4 <= N; j += 4) {
+        const float *b0 = B + j * ldb, *b1 = b0 + ldb, *b2 = b1 + ldb, *b3 = b2 + ldb;
+        __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps(), s2 = _mm512_setzero_ps(),
+               s3 = _mm512_setzero_ps();
+        for (int64_t k = 0; k < kt; k += 16) {
+            __m512 av = _mm512_loadu_ps(a + k);
+            s0 = _mm512_fmadd_ps(av, _mm512_loadu_ps(b0 + k), s0);
+            s1 = _mm512_fmadd_ps(av, _mm512_loadu_ps(b1 + k), s1);
+            s2 = _mm512_fmadd_ps(av, _mm512_loadu_ps(b2 + k), s2);
+            s3 = _mm512_fmadd_ps(av, _mm512_loadu_ps(b3 + k), s3);
+        }
+        if (tail) {
+            __m512 av = _mm512_maskz_loadu_ps(tail, a + kt);
+            s0 = _mm512_fmadd_ps(av, _mm512_maskz_loadu_ps(tail, b0 + kt), s0);
+            s1 = _mm512_fmadd_ps(av, _mm512_maskz_loadu_ps(tail, b1 + kt), s1);
+            s2 = _mm512_fmadd_ps(av, _mm512_maskz_loadu_ps(tail, b2 + kt), s2);
+            s3 = _mm512_fmadd_ps(av, _mm512_maskz_loadu_ps(tail, b3 + kt), s3);
+        }
+        c[j] += alpha * _mm512_reduce_add_ps(s0);
+        c[j + 1] += alpha * _mm512_reduce_add_ps(s1);
+        c[j + 2] += alpha * _mm512_reduce_add_ps(s2);
+        c[j + 3] += alpha * _mm512_reduce_add_ps(s3);
+    }
+    for (; j < N; j++) c[j] += alpha * ia_sdot_avx512(K, a, B + j * ldb);
+}
+#else
+void ia_sgemv_t_avx512(int64_t N, int64_t K, float alpha, const float *a, const float *B,
+                       int64_t ldb, float *c) {
+    (void)N, (void)K, (void)alpha, (void)a, (void)B, (void)ldb, (void)c;
+    IA_ASSERT(!"AVX-512 matrix-vector called on a CPU without it");
+}
+#endif

@@ -1,0 +1,15 @@
+/* Graph fusion (fuse.c), private to the engine: run by ia_session_create
+ * after constant folding, before the memory plan. */
+#ifndef IA_GRAPH_FUSE_H
+#define IA_GRAPH_FUSE_H
+
+#include "ia/graph.h"
+
+/* Rewrites exported patterns into the "ai.ia.fused" ops (see fuse.c) and
+ * packs the constant weights of fused MatMuls once. The graph's results do
+ * not change beyond float rounding. A pattern that does not match exactly
+ * is left alone; IA_ENOMEM is the only error. *n_fused (may be NULL)
+ * counts the fused nodes made. */
+int ia_graph_fuse(struct ia_graph *g, size_t *n_fused);
+
+#endif

@@ -1,0 +1,252 @@
+/* Fused ops the graph fusion pass (src/graph/fuse.c) puts in place of
+ * common exported subgraphs. Domain "ai.ia.fused" is ours, internal: the
+ * ops are public only in that a model could name them, so they check
+ * their inputs like any other op.
+ *
+ *   FusedMatMul(A, B, bias?, Bp?) -> Y       attr act: 0 none, 1 GELU (erf),
+ *                                             2 GELU (tanh approximation)
+ *       Y = act(A @ B + bias). A [..., K] (rank >= 1), B [K, N] float32,
+ *       bias [N] (or any shape of N elements). Bp, when present, is B packed
+ *       once by ia_sgemm_pack_b for this machine's best GEMM path; a Bp of
+ *       the wrong size is ignored (the product then packs B itself). Y is
+ *       A's shape with the last dim N. The bias and activation run on each
+ *       tile of Y right after the product (ia_sgemm_epi), not as passes.
+ *   FusedLayerNorm(X, scale?, bias?) -> Y     attr epsilon (default 1e-5)
+ *       over the last axis: Y = (X - mean) / sqrt(var + epsilon) * scale + bias,
+ *       scale and bias with as many elements as the last dim.
+ *
+ * GELU here uses erf and exp written as branch-free polynomials so the loops
+ * vectorise (libm's are scalar calls): erf by Abramowitz & Stegun 7.1.26
+ * (absolute error under 1.5e-7), exp by range reduction to [-ln2/2, ln2/2]
+ * and a degree-6 polynomial (relative error about 2e-7), 16 lanes at a
+ * time. LayerNorm sums run in float lanes and end in double. */
+#include <math.h>
+#include <string.h>
+
+#include "gemm.h"
+#include "ia/kernels.h"
+
+enum { ACT_NONE = 0, ACT_GELU_ERF = 1, ACT_GELU_TANH = 2 };
+
+/* 16 floats at a time with GCC's vector extensions: the compiler will not
+ * vectorise these loops itself (float selects count as control flow to it
+ * without -ffast-math). Clamp/select through integer masks. */
+#include "fused_math.h"
+
+static inline __attribute__((always_inline)) void v_gelu_erf(v16f *px) {
+    v16f x = *px, z = x * 0.70710678f;
+    v16i neg = z < 0.0f;
+    v16f az = VSEL(neg, -z, z), t = 1.0f / (1.0f + 0.3275911f * az), e = -az * az;
+    v_exp(&e);
+    v16f y = 1.0f - (((((1.061405429f * t - 1.453152027f) * t) + 1.421413741f) * t -
+                      0.284496736f) * t + 0.254829592f) * t * e;
+    *px = 0.5f * x * (1.0f + VSEL(neg, -y, y));
+}
+
+static inline __attribute__((always_inline)) void v_gelu_tanh(v16f *px) {
+    v16f x = *px, e = 2.0f * (0.7978845608f * (x + 0.044715f * x * x * x));
+    /* tanh(u) = 1 - 2 / (exp(2u) + 1); v_exp clamps, so no inf/inf. */
+    v_exp(&e);
+    *px = 0.5f * x * (2.0f - 2.0f / (e + 1.0f));
+}
+
+/* In place over n floats; the tail goes through a padded copy. */
+#define GELU_LOOP(VFN)                                                                       \
+    int64_t i = 0;                                                                           \
+    for (; i + 16 <= n; i += 16) {                                                           \
+        v16f v;                                                                              \
+        memcpy(&v, x + i, sizeof v);                                                         \
+        VFN(&v);                                                                             \
+        memcpy(x + i, &v, sizeof v);                                                         \
+    }                                                                                        \
+    if (i < n) {                                                                             \
+        v16f v = {0};                                                                        \
+        memcpy(&v, x + i, (size_t)(n - i) * sizeof(float));                                 \
+        VFN(&v);                                                                             \
+        memcpy(x + i, &v, (size_t)(n - i) * sizeof(float));                                  \
+    }
+
+void ia_fused_gelu_erf(float *x, int64_t n);
+void ia_fused_gelu_tanh(float *x, int64_t n);
+
+/* Cloned for AVX-512 and AVX2 (picked at load time by ifunc): these loops
+ * are most of a transformer's non-GEMM time. */
+__attribute__((target_clones("avx512f", "arch=haswell", "default"))) void
+ia_fused_gelu_erf(float *x, int64_t n) {
+    GELU_LOOP(v_gelu_erf)
+}
+
+__attribute__((target_clones("avx512f", "arch=haswell", "default"))) void
+ia_fused_gelu_tanh(float *x, int64_t n) {
+    GELU_LOOP(v_gelu_tanh)
+}
+
+/* ---- FusedMatMul ------------------------------------------------------------------------ */
+
+static const struct ia_tensor *opt_in(const struct ia_op_ctx *ctx, size_t i) {
+    return i < ctx->n_inputs ? ctx->inputs[i] : NULL;
+}
+
+static int fmm_check(struct ia_op_ctx *ctx, int64_t *K, int64_t *N, int *act) {
+    const struct ia_tensor *a = opt_in(ctx, 0), *b = opt_in(ctx, 1), *bias = opt_in(ctx, 2);
+    char sa[128], sb[128];
+    if (!a || !b || ctx->n_outputs < 1 || !ctx->outputs[0])
+        return ia_op_error(ctx, IA_EINVAL, "A, B and the output are required");
+    if (a->dtype != IA_DTYPE_FLOAT32 || b->dtype != IA_DTYPE_FLOAT32)
+        return ia_op_error(ctx, IA_EUNSUPPORTED, "float32 only, got %s and %s",
+                           ia_dtype_name(a->dtype), ia_dtype_name(b->dtype));
+    if (a->rank < 1 || b->rank != 2 || a->dims[a->rank - 1] != b->dims[0])
+        return ia_op_error(ctx, IA_EINVAL, "A %s and B %s do not multiply (B must be 2-D)",
+                           ia_tensor_describe(a, sa, sizeof sa), ia_tensor_describe(b, sb, sizeof sb));
+    *K = b->dims[0];
+    *N = b->dims[1];
+    if (bias && (bias->dtype != IA_DTYPE_FLOAT32 || bias->numel != (uint64_t)*N))
+        return ia_op_error(ctx, IA_EINVAL, "bias %s must be float32 with %lld elements",
+                           ia_tensor_describe(bias, sa, sizeof sa), (long long)*N);
+    int64_t ac = ia_attr_int(ctx->node, "act", 0);
+    if (ac < ACT_NONE || ac > ACT_GELU_TANH)
+        return ia_op_error(ctx, IA_EINVAL, "act %lld is not 0, 1 or 2", (long long)ac);
+    *act = (int)ac;
+    return IA_OK;
+}
+
+static int fmm_infer(struct ia_op_ctx *ctx) {
+    int64_t K = 0, N = 0;
+    int act = 0, rc = fmm_check(ctx, &K, &N, &act);
+    if (rc) return rc;
+    const struct ia_tensor *a = ctx->inputs[0];
+    int64_t dims[IA_MAX_RANK];
+    memcpy(dims, a->dims, sizeof dims);
+    dims[a->rank - 1] = N;
+    return ia_tensor_set_shape(ctx->outputs[0], IA_DTYPE_FLOAT32, a->rank, dims);
+}
+
+struct fmm_epi {
+    const float *bias;
+    int act;
+};
+
+static void fmm_row(const void *user, float *c, int64_t col0, int64_t n) {
+    const struct fmm_epi *e = user;
+    if (e->bias)
+        for (int64_t j = 0; j < n; j++) c[j] += e->bias[col0 + j];
+    if (e->act == ACT_GELU_ERF) ia_fused_gelu_erf(c, n);
+    if (e->act == ACT_GELU_TANH) ia_fused_gelu_tanh(c, n);
+}
+
+static int fmm_compute(struct ia_op_ctx *ctx) {
+    int64_t K = 0, N = 0;
+    int act = 0, rc = fmm_check(ctx, &K, &N, &act);
+    struct ia_tensor *y = ctx->outputs[0];
+    if (rc || y->numel == 0) return rc;
+    const struct ia_tensor *a = ctx->inputs[0], *b = ctx->inputs[1], *bias = opt_in(ctx, 2),
+                           *bp = opt_in(ctx, 3);
+    int64_t M = (int64_t)(y->numel / (uint64_t)N);
+    struct fmm_epi e = {bias ? bias->data : NULL, act};
+    struct ia_sgemm_epi epi = {fmm_row, &e};
+    /* A few rows are bound by reading B once: the plain path does that
+     * without the packed layout's row padding. */
+    if (bp && M > 4 && bp->dtype == IA_DTYPE_FLOAT32 &&
+        bp->numel == ia_sgemm_packed_b_floats(IA_SGEMM_AUTO, K, N)) {
+        rc = ia_sgemm_prepacked(IA_SGEMM_AUTO, M, N, K, a->data, K, bp->data, y->data, N, &epi,
+                                ctx->pool);
+    } else {
+        rc = ia_sgemm(0, 0, M, N, K, 1.0f, a->data, K, b->data, N, 0.0f, y->data, N, ctx->pool);
+        for (int64_t i = 0; rc == IA_OK && i < M; i++) fmm_row(&e, (float *)y->data + i * N, 0, N);
+    }
+    if (rc) return ia_op_error(ctx, rc, "%s", ia_error_msg());
+    return IA_OK;
+}
+
+/* ---- FusedLayerNorm ------------------------------------------------------------------------ */
+
+static int fln_check(struct ia_op_ctx *ctx) {
+    const struct ia_tensor *x = opt_in(ctx, 0);
+    char s[128];
+    if (!x || ctx->n_outputs < 1 || !ctx->outputs[0])
+        return ia_op_error(ctx, IA_EINVAL, "X and the output are required");
+    if (x->dtype != IA_DTYPE_FLOAT32 || x->rank < 1)
+        return ia_op_error(ctx, IA_EUNSUPPORTED, "X must be float32 with rank >= 1, got %s",
+                           ia_tensor_describe(x, s, sizeof s));
+    for (size_t i = 1; i < 3; i++) {
+        const struct ia_tensor *p = opt_in(ctx, i);
+        if (p && (p->dtype != IA_DTYPE_FLOAT32 || p->numel != (uint64_t)x->dims[x->rank - 1]))
+            return ia_op_error(ctx, IA_EINVAL, "%s %s must be float32 with %lld elements",
+                               i == 1 ? "scale" : "bias", ia_tensor_describe(p, s, sizeof s),
+                               (long long)x->dims[x->rank - 1]);
+    }
+    return IA_OK;
+}
+
+static int fln_infer(struct ia_op_ctx *ctx) {
+    int rc = fln_check(ctx);
+    if (rc) return rc;
+    const struct ia_tensor *x = ctx->inputs[0];
+    return ia_tensor_set_shape(ctx->outputs[0], IA_DTYPE_FLOAT32, x->rank, x->dims);
+}
+
+struct fln_job {
+    const float *x, *g, *b;
+    float *y;
+    int64_t n;
+    float eps;
+};
+
+/* Sums in 16 float lanes (then double): a 768-wide row has 48 terms per
+ * lane, far below float's rounding trouble. */
+__attribute__((target_clones("avx512f", "arch=haswell", "default"))) static void
+fln_row(void *vj, int64_t r, int thread) {
+    (void)thread;
+    const struct fln_job *j = vj;
+    const float *x = j->x + r * j->n;
+    float *y = j->y + r * j->n;
+    int64_t n = j->n, n16 = n / 16 * 16;
+    v16f acc = {0};
+    for (int64_t i = 0; i < n16; i += 16) {
+        v16f v;
+        memcpy(&v, x + i, sizeof v);
+        acc += v;
+    }
+    double s = 0.0;
+    for (int i = 0; i < 16; i++) s += acc[i];
+    for (int64_t i = n16; i < n; i++) s += x[i];
+    float mean = (float)(s / (double)n);
+    v16f acc2 = {0};
+    for (int64_t i = 0; i < n16; i += 16) {
+        v16f v;
+        memcpy(&v, x + i, sizeof v);
+        v -= mean;
+        acc2 += v * v;
+    }
+    double var = 0.0;
+    for (int i = 0; i < 16; i++) var += acc2[i];
+    for (int64_t i = n16; i < n; i++) var += (double)(x[i] - mean) * (x[i] - mean);
+    float inv = (float)(1.0 / sqrt(var / (double)n + (double)j->eps));
+    if (j->g && j->b)
+        for (int64_t i = 0; i < n; i++) y[i] = (x[i] - mean) * inv * j->g[i] + j->b[i];
+    else if (j->g)
+        for (int64_t i = 0; i < n; i++) y[i] = (x[i] - mean) * inv * j->g[i];
+    else if (j->b)
+        for (int64_t i = 0; i < n; i++) y[i] = (x[i] - mean) * inv + j->b[i];
+    else
+        for (int64_t i = 0; i < n; i++) y[i] = (x[i] - mean) * inv;
+}
+
+static int fln_compute(struct ia_op_ctx *ctx) {
+    int rc = fln_check(ctx);
+    struct ia_tensor *y = ctx->outputs[0];
+    if (rc || y->numel == 0) return rc;
+    const struct ia_tensor *x = ctx->inputs[0], *g = opt_in(ctx, 1), *b = opt_in(ctx, 2);
+    struct fln_job j = {x->data, g ? g->data : NULL, b ? b->data : NULL, y->data,
+                        x->dims[x->rank - 1], ia_attr_float(ctx->node, "epsilon", 1e-5f)};
+    if (j.n == 0) return IA_OK;
+    int64_t rows = (int64_t)(x->numel / (uint64_t)j.n);
+    if (ctx->pool && rows > 1 && x->numel > 16384)
+        ia_pool_run(ctx->pool, rows, fln_row, &j);
+    else
+        for (int64_t r = 0; r < rows; r++) fln_row(&j, r, 0);
+    return IA_OK;
+}
+
+const struct ia_op_def ia_op_ia_FusedMatMul = {"ai.ia.fused", "FusedMatMul", 1, 0, fmm_infer, fmm_compute};
+const struct ia_op_def ia_op_ia_FusedLayerNorm = {"ai.ia.fused", "FusedLayerNorm", 1, 0, fln_infer, fln_compute};
