@@ -70,16 +70,22 @@ void ia_fused_gelu_erf(float *x, int64_t n);
 void ia_fused_gelu_tanh(float *x, int64_t n);
 
 /* Cloned for AVX-512 and AVX2 (picked at load time by ifunc): these loops
- * are most of a transformer's non-GEMM time. */
-__attribute__((target_clones("avx512f", "arch=haswell", "default"))) void
-ia_fused_gelu_erf(float *x, int64_t n) {
+ * are most of a transformer's non-GEMM time. The clones stay static behind
+ * plain exported wrappers: clang 14 emits no external symbol for an
+ * exported target_clones function, so the fuzz (clang) build could not
+ * link callers in other files. */
+__attribute__((target_clones("avx512f", "arch=haswell", "default"))) static void
+gelu_erf_loop(float *x, int64_t n) {
     GELU_LOOP(v_gelu_erf)
 }
 
-__attribute__((target_clones("avx512f", "arch=haswell", "default"))) void
-ia_fused_gelu_tanh(float *x, int64_t n) {
+__attribute__((target_clones("avx512f", "arch=haswell", "default"))) static void
+gelu_tanh_loop(float *x, int64_t n) {
     GELU_LOOP(v_gelu_tanh)
 }
+
+void ia_fused_gelu_erf(float *x, int64_t n) { gelu_erf_loop(x, n); }
+void ia_fused_gelu_tanh(float *x, int64_t n) { gelu_tanh_loop(x, n); }
 
 /* ---- FusedMatMul ------------------------------------------------------------------------ */
 
