@@ -173,7 +173,7 @@ const char *ia_hf_checkpoint_next_unused(const struct ia_hf_checkpoint *ck, size
 /* A graph under construction. Builder calls return the name of the value
  * they produce (owned by the builder, valid until ia_zb_destroy). Errors are
  * sticky, the SQLite way: the first one is kept (ia_zb_status) and every
- * later call returns a placeholder and does nothing, so architecture code
+ * later call returns the name "<error>" and does nothing, so architecture code
  * reads as a straight forward pass and checks once at the end. */
 struct ia_zb;
 

@@ -16,7 +16,7 @@
 
 #include "zoo_internal.h"
 
-#define ZB_PLACEHOLDER "<error>"
+#define ZB_ERROR_NAME "<error>"
 #define ZB_EXT_ALIGN 64
 
 struct ia_zb {
@@ -85,7 +85,7 @@ static const char *keep_str(struct ia_zb *g, char *s) {
     if (!s || push_ptr(&g->strs, &g->n_strs, &g->cap_strs, s)) {
         ia_free(s);
         ia_zb_fail(g, IA_ENOMEM, "out of memory");
-        return ZB_PLACEHOLDER;
+        return ZB_ERROR_NAME;
     }
     return s;
 }
@@ -159,13 +159,13 @@ static int to_onnx_dims(int rank, const struct ia_zb_dim *dims, struct ia_onnx_d
 
 const char *ia_zb_input(struct ia_zb *g, const char *name, enum ia_dtype dtype, int rank,
                         const struct ia_zb_dim *dims) {
-    if (g->rc) return ZB_PLACEHOLDER;
+    if (g->rc) return ZB_ERROR_NAME;
     struct ia_onnx_dim d[IA_ST_MAX_RANK];
     if (to_onnx_dims(rank, dims, d)) {
         ia_zb_fail(g, IA_EINVAL, "input '%s': bad rank %d", name, rank);
-        return ZB_PLACEHOLDER;
+        return ZB_ERROR_NAME;
     }
-    if (keep(g, ia_onnx_builder_add_input(g->b, name, dtype, rank, d))) return ZB_PLACEHOLDER;
+    if (keep(g, ia_onnx_builder_add_input(g->b, name, dtype, rank, d))) return ZB_ERROR_NAME;
     return keep_str(g, ia_strdup(name));
 }
 
@@ -186,7 +186,7 @@ int ia_zb_op_multi(struct ia_zb *g, const char *op_type, size_t n_in, const char
                    const char **out) {
     if (g->rc) {
         for (size_t i = 0; i < n_out; i++)
-            if (!out[i]) out[i] = ZB_PLACEHOLDER;
+            if (!out[i]) out[i] = ZB_ERROR_NAME;
         return g->rc;
     }
     if (n_attrs > 16) return ia_zb_fail(g, IA_EINTERNAL, "%s: too many attributes", op_type);
@@ -221,9 +221,9 @@ const char *ia_zb_op_named(struct ia_zb *g, const char *out_name, const char *op
                            size_t n_in, const char *const *in, size_t n_attrs,
                            const struct ia_zb_attr *attrs) {
     const char *o = out_name ? keep_str(g, ia_strdup(out_name)) : NULL;
-    if (g->rc) return ZB_PLACEHOLDER;
+    if (g->rc) return ZB_ERROR_NAME;
     ia_zb_op_multi(g, op_type, n_in, in, n_attrs, attrs, 1, &o);
-    return g->rc ? ZB_PLACEHOLDER : o;
+    return g->rc ? ZB_ERROR_NAME : o;
 }
 
 const char *ia_zb_op(struct ia_zb *g, const char *op_type, size_t n_in, const char *const *in,
@@ -244,12 +244,12 @@ const char *ia_zb_op2(struct ia_zb *g, const char *op_type, const char *a, const
 
 static const char *add_const(struct ia_zb *g, const char *name, enum ia_dtype dt, size_t rank,
                              const int64_t *dims, const void *data, size_t nbytes) {
-    if (g->rc) return ZB_PLACEHOLDER;
+    if (g->rc) return ZB_ERROR_NAME;
     const char *nm = name ? keep_str(g, ia_strdup(name))
                           : fmt_str(g, "const_%llu", (unsigned long long)g->counter++);
-    if (g->rc) return ZB_PLACEHOLDER;
+    if (g->rc) return ZB_ERROR_NAME;
     if (keep(g, ia_onnx_builder_add_initializer(g->b, nm, dt, rank, dims, data, nbytes)))
-        return ZB_PLACEHOLDER;
+        return ZB_ERROR_NAME;
     return nm;
 }
 
@@ -271,7 +271,7 @@ const char *ia_zb_const_f32(struct ia_zb *g, const char *name, size_t rank, cons
     uint64_t nb;
     if (ia_shape_nbytes(IA_DTYPE_FLOAT32, dims, rank, &nb)) {
         keep(g, IA_ERANGE);
-        return ZB_PLACEHOLDER;
+        return ZB_ERROR_NAME;
     }
     return add_const(g, name, IA_DTYPE_FLOAT32, rank, dims, v, (size_t)nb);
 }
@@ -433,10 +433,10 @@ static void note_progress(struct ia_zb *g, uint64_t nbytes) {
 /* Lists nm (already kept by g) among the weights and counts its size;
  * returns nm, or the placeholder once g has failed. */
 static const char *add_weight(struct ia_zb *g, const char *nm, uint64_t numel, uint64_t nbytes) {
-    if (g->rc) return ZB_PLACEHOLDER;
+    if (g->rc) return ZB_ERROR_NAME;
     if (push_ptr(&g->weights, &g->n_weights, &g->cap_weights, (char *)nm)) {
         ia_zb_fail(g, IA_ENOMEM, "out of memory");
-        return ZB_PLACEHOLDER;
+        return ZB_ERROR_NAME;
     }
     g->weight_bytes += nbytes;
     g->n_params += numel;
@@ -445,12 +445,12 @@ static const char *add_weight(struct ia_zb *g, const char *nm, uint64_t numel, u
 
 const char *ia_zb_weight(struct ia_zb *g, const char *name, enum ia_zb_init init,
                          enum ia_zb_layout layout, size_t rank, const int64_t *dims) {
-    if (g->rc) return ZB_PLACEHOLDER;
+    if (g->rc) return ZB_ERROR_NAME;
     for (size_t i = 0; i < g->n_weights; i++)
         if (!strcmp(g->weights[i], name)) return g->weights[i];
     if (rank > IA_ST_MAX_RANK || (layout == IA_ZB_TRANSPOSED && rank != 2)) {
         ia_zb_fail(g, IA_EINTERNAL, "weight '%s': bad rank %zu for its layout", name, rank);
-        return ZB_PLACEHOLDER;
+        return ZB_ERROR_NAME;
     }
     int64_t mdims[IA_ST_MAX_RANK];
     memcpy(mdims, dims, rank * sizeof *dims);
@@ -462,16 +462,16 @@ const char *ia_zb_weight(struct ia_zb *g, const char *name, enum ia_zb_init init
     if (ia_shape_numel(dims, rank, &numel) || ia_shape_nbytes(IA_DTYPE_FLOAT32, dims, rank,
                                                                &nbytes)) {
         ia_zb_fail(g, IA_ERANGE, "weight '%s': size overflows", name);
-        return ZB_PLACEHOLDER;
+        return ZB_ERROR_NAME;
     }
     const char *nm = keep_str(g, ia_strdup(name));
-    if (g->rc) return ZB_PLACEHOLDER;
+    if (g->rc) return ZB_ERROR_NAME;
     const struct ia_st_tensor *t = NULL;
     if (g->o.ckpt) {
         t = ck_lookup(g, name);
         if (!t) {
             ia_zb_fail(g, IA_ENOTFOUND, "checkpoint has no tensor '%s'", name);
-            return ZB_PLACEHOLDER;
+            return ZB_ERROR_NAME;
         }
     }
     if (g->o.dry_run) {
@@ -479,13 +479,13 @@ const char *ia_zb_weight(struct ia_zb *g, const char *name, enum ia_zb_init init
     } else {
         if ((uint64_t)(size_t)nbytes != nbytes) {
             ia_zb_fail(g, IA_ENOMEM, "weight '%s': too big for memory", name);
-            return ZB_PLACEHOLDER;
+            return ZB_ERROR_NAME;
         }
         float *w = ia_malloc(nbytes ? (size_t)nbytes : 1);
         if (!w) {
             ia_zb_fail(g, IA_ENOMEM, "weight '%s': out of memory (%llu bytes)", name,
                        (unsigned long long)nbytes);
-            return ZB_PLACEHOLDER;
+            return ZB_ERROR_NAME;
         }
         if (t) {
             weight_from_ckpt(g, name, t, layout, rank, dims, w);
@@ -507,21 +507,21 @@ int ia_zb_dry_run(const struct ia_zb *g) { return g->o.dry_run; }
 
 const char *ia_zb_weight_values(struct ia_zb *g, const char *name, size_t rank,
                                 const int64_t *dims, const float *values) {
-    if (g->rc) return ZB_PLACEHOLDER;
+    if (g->rc) return ZB_ERROR_NAME;
     for (size_t i = 0; i < g->n_weights; i++)
         if (!strcmp(g->weights[i], name)) return g->weights[i];
     uint64_t numel, nbytes;
     if (rank > IA_ST_MAX_RANK || ia_shape_numel(dims, rank, &numel) ||
         ia_shape_nbytes(IA_DTYPE_FLOAT32, dims, rank, &nbytes)) {
         ia_zb_fail(g, IA_ERANGE, "weight '%s': bad rank or size", name);
-        return ZB_PLACEHOLDER;
+        return ZB_ERROR_NAME;
     }
     if (!g->o.dry_run && !values) {
         ia_zb_fail(g, IA_EINTERNAL, "weight '%s': no values", name);
-        return ZB_PLACEHOLDER;
+        return ZB_ERROR_NAME;
     }
     const char *nm = keep_str(g, ia_strdup(name));
-    if (g->rc) return ZB_PLACEHOLDER;
+    if (g->rc) return ZB_ERROR_NAME;
     if (!g->o.dry_run) {
         emit_weight(g, nm, rank, dims, values, nbytes);
         note_progress(g, nbytes);
@@ -609,7 +609,7 @@ const char *ia_zb_activation(struct ia_zb *g, const char *act, const char *key, 
         return ia_zb_op2(g, "Mul", x,
                          ia_zb_op1(g, "Sigmoid", ia_zb_op2(g, "Mul", x, ia_zb_scalar_f32(g, 1.702f))));
     ia_zb_fail(g, IA_EUNSUPPORTED, "config key '%s': activation '%s' is not supported", key, act);
-    return ZB_PLACEHOLDER;
+    return ZB_ERROR_NAME;
 }
 
 const char *ia_zb_gated_mlp(struct ia_zb *g, const char *gate, const char *up, const char *down,
@@ -691,7 +691,7 @@ void ia_zb_rotary_tables(struct ia_zb *g, const char *position_ids, int64_t dim,
     float *inv = ia_malloc((size_t)(half ? half : 1) * sizeof *inv);
     if (!inv) {
         ia_zb_fail(g, IA_ENOMEM, "out of memory");
-        *cos_out = *sin_out = ZB_PLACEHOLDER;
+        *cos_out = *sin_out = ZB_ERROR_NAME;
         return;
     }
     /* As HF computes it, in float32: 1 / theta^(arange(0, dim, 2) / dim). */
@@ -734,12 +734,12 @@ static const char *repeat_kv(struct ia_zb *g, const char *x, int64_t heads, int6
 }
 
 const char *ia_zb_attention(struct ia_zb *g, const struct ia_zb_attn *a) {
-    if (g->rc) return ZB_PLACEHOLDER;
+    if (g->rc) return ZB_ERROR_NAME;
     if (a->n_heads <= 0 || a->n_kv_heads <= 0 || a->head_dim <= 0 ||
         a->n_heads % a->n_kv_heads) {
         ia_zb_fail(g, IA_EINVAL, "attention: %lld heads, %lld kv heads, head_dim %lld do not fit",
                    (long long)a->n_heads, (long long)a->n_kv_heads, (long long)a->head_dim);
-        return ZB_PLACEHOLDER;
+        return ZB_ERROR_NAME;
     }
     const char *q = ia_zb_split_heads(g, a->q, a->n_heads, a->head_dim);
     const char *k = ia_zb_split_heads(g, a->k, a->n_kv_heads, a->head_dim);
