@@ -16,7 +16,6 @@
 
 #include "zoo_internal.h"
 
-#define ZB_ERROR_NAME "<error>"
 #define ZB_EXT_ALIGN 64
 
 struct ia_zb {
@@ -431,7 +430,7 @@ static void note_progress(struct ia_zb *g, uint64_t nbytes) {
 }
 
 /* Lists nm (already kept by g) among the weights and counts its size;
- * returns nm, or the placeholder once g has failed. */
+ * returns nm, or ZB_ERROR_NAME once g has failed. */
 static const char *add_weight(struct ia_zb *g, const char *nm, uint64_t numel, uint64_t nbytes) {
     if (g->rc) return ZB_ERROR_NAME;
     if (push_ptr(&g->weights, &g->n_weights, &g->cap_weights, (char *)nm)) {

@@ -4,7 +4,7 @@
  * relative position bias, Whisper's sinusoidal positions, weight norm folded
  * at conversion, and small helpers for CLIP's pooling and projections.
  * Everything here goes through the public builder calls, so the sticky
- * error rule holds: after a failure each call returns a placeholder.
+ * error rule holds: after a failure each call returns ZB_ERROR_NAME.
  */
 #include <float.h>
 #include <math.h>
@@ -12,8 +12,6 @@
 #include <string.h>
 
 #include "zoo_internal.h"
-
-#define ZBX_PLACEHOLDER "<error>"
 
 static const char *squeeze0(struct ia_zb *g, const char *x) {
     int64_t zero = 0;
@@ -23,7 +21,7 @@ static const char *squeeze0(struct ia_zb *g, const char *x) {
 const char *ia_zb_conv1d(struct ia_zb *g, const char *prefix, int64_t in_ch, int64_t out_ch,
                          int64_t kernel, int64_t stride, int64_t pad_begin, int64_t pad_end,
                          int64_t groups, int bias, const char *x) {
-    if (ia_zb_status(g)) return ZBX_PLACEHOLDER;
+    if (ia_zb_status(g)) return ZB_ERROR_NAME;
     if (groups <= 0 || in_ch % groups || out_ch % groups || kernel <= 0 || stride <= 0 ||
         pad_begin < 0 || pad_end < 0) {
         ia_zb_fail(g, IA_EINVAL,
@@ -31,7 +29,7 @@ const char *ia_zb_conv1d(struct ia_zb *g, const char *prefix, int64_t in_ch, int
                    "%lld groups does not fit",
                    prefix, (long long)in_ch, (long long)out_ch, (long long)kernel,
                    (long long)stride, (long long)groups);
-        return ZBX_PLACEHOLDER;
+        return ZB_ERROR_NAME;
     }
     char wn[512], bn[512];
     snprintf(wn, sizeof wn, "%s.weight", prefix);
@@ -81,20 +79,20 @@ int64_t ia_zb_t5_bucket(int64_t rel, int bidirectional, int64_t num_buckets, int
 const char *ia_zb_t5_position_bias(struct ia_zb *g, const char *weight, int64_t num_buckets,
                                    int64_t max_distance, int64_t heads, int bidirectional,
                                    const char *query_like, const char *key_like) {
-    if (ia_zb_status(g)) return ZBX_PLACEHOLDER;
+    if (ia_zb_status(g)) return ZB_ERROR_NAME;
     if (num_buckets < 4 || num_buckets > 1 << 16 || max_distance <= num_buckets / 2 ||
         max_distance > 1 << 20) {
         ia_zb_fail(g, IA_EINVAL,
                    "relative position bias: %lld buckets and max distance %lld "
                    "do not fit (want buckets >= 4 and max distance > buckets / 2)",
                    (long long)num_buckets, (long long)max_distance);
-        return ZBX_PLACEHOLDER;
+        return ZB_ERROR_NAME;
     }
     int64_t n = 2 * max_distance + 1;
     int64_t *table = ia_malloc((size_t)n * sizeof *table);
     if (!table) {
         ia_zb_fail(g, IA_ENOMEM, "out of memory");
-        return ZBX_PLACEHOLDER;
+        return ZB_ERROR_NAME;
     }
     for (int64_t i = 0; i < n; i++)
         table[i] = ia_zb_t5_bucket(i - max_distance, bidirectional, num_buckets, max_distance);
@@ -141,7 +139,7 @@ const char *ia_zb_causal_mask(struct ia_zb *g, const char *x) {
 
 const char *ia_zb_sinusoid_weight(struct ia_zb *g, const char *name, int64_t length,
                                   int64_t channels, double max_timescale) {
-    if (ia_zb_status(g)) return ZBX_PLACEHOLDER;
+    if (ia_zb_status(g)) return ZB_ERROR_NAME;
     int64_t d[2] = {length, channels};
     if (ia_zb_from_checkpoint(g) && ia_zb_has_weight(g, name))
         return ia_zb_weight(g, name, IA_ZB_INIT_NORMAL, IA_ZB_AS_IS, 2, d);
@@ -150,13 +148,13 @@ const char *ia_zb_sinusoid_weight(struct ia_zb *g, const char *name, int64_t len
                    "sinusoidal positions '%s': %lld x %lld (channels must be "
                    "even and >= 4)",
                    name, (long long)length, (long long)channels);
-        return ZBX_PLACEHOLDER;
+        return ZB_ERROR_NAME;
     }
     if (ia_zb_dry_run(g)) return ia_zb_weight_values(g, name, 2, d, NULL);
     float *w = ia_malloc((size_t)(length * channels) * sizeof *w);
     if (!w) {
         ia_zb_fail(g, IA_ENOMEM, "out of memory");
-        return ZBX_PLACEHOLDER;
+        return ZB_ERROR_NAME;
     }
     /* As HF's sinusoids() computes it: the increment in double, the rest in
      * float32. */
@@ -261,12 +259,12 @@ static const struct ia_st_tensor *ck_tensor(struct ia_zb *g, const char *name, s
 
 const char *ia_zb_weight_norm(struct ia_zb *g, const char *prefix, size_t rank, const int64_t *dims,
                               int dim) {
-    if (ia_zb_status(g)) return ZBX_PLACEHOLDER;
+    if (ia_zb_status(g)) return ZB_ERROR_NAME;
     char wn[512], gn[512], vn[512];
     snprintf(wn, sizeof wn, "%s.weight", prefix);
     if (rank < 1 || rank > IA_ST_MAX_RANK || dim < 0 || (size_t)dim >= rank) {
         ia_zb_fail(g, IA_EINTERNAL, "weight norm '%s': bad rank %zu or dim %d", wn, rank, dim);
-        return ZBX_PLACEHOLDER;
+        return ZB_ERROR_NAME;
     }
     struct ia_hf_checkpoint *ck = ia_zb_checkpoint(g);
     if (!ck) return ia_zb_weight(g, wn, IA_ZB_INIT_NORMAL, IA_ZB_AS_IS, rank, dims);
@@ -284,7 +282,7 @@ const char *ia_zb_weight_norm(struct ia_zb *g, const char *prefix, size_t rank, 
     for (size_t i = 0; i < rank; i++) gd[i] = (int)i == dim ? dims[i] : 1;
     const struct ia_st_tensor *tg = ck_tensor(g, gn, rank, gd);
     const struct ia_st_tensor *tv = tg ? ck_tensor(g, vn, rank, dims) : NULL;
-    if (!tv) return ZBX_PLACEHOLDER;
+    if (!tv) return ZB_ERROR_NAME;
     if (ia_zb_dry_run(g)) return ia_zb_weight_values(g, wn, rank, dims, NULL);
     uint64_t outer = 1, inner = 1, mid = (uint64_t)dims[dim];
     for (int i = 0; i < dim; i++) outer *= (uint64_t)dims[i];
@@ -295,7 +293,7 @@ const char *ia_zb_weight_norm(struct ia_zb *g, const char *prefix, size_t rank, 
         ia_free(w);
         ia_free(norm);
         ia_zb_fail(g, IA_ENOMEM, "weight norm '%s': out of memory", wn);
-        return ZBX_PLACEHOLDER;
+        return ZB_ERROR_NAME;
     }
     for (uint64_t o = 0; o < outer; o++)
         for (uint64_t m = 0; m < mid; m++)

@@ -75,6 +75,10 @@ void zoo_norm_affine(struct ia_zb *g, const char *prefix, int64_t dim, const cha
  * and position_ids in; with o->with_past, past_key_values.N.key/.value in
  * and present.N.key/.value out, [batch, kv_heads, length, head_dim]. */
 #define ZOO_DECODER_MAX_LAYERS 1024
+
+/* The value name every builder call returns once the graph has failed
+ * (errors are sticky); it is never a real value of the graph. */
+#define ZB_ERROR_NAME "<error>"
 struct zoo_decoder_io {
     const char *ids, *mask, *pos; /* int64 graph inputs */
     const char *past_k[ZOO_DECODER_MAX_LAYERS], *past_v[ZOO_DECODER_MAX_LAYERS];
