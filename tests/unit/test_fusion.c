@@ -465,8 +465,10 @@ static void add_one(const void *user, float *c, int64_t col0, int64_t n) {
 }
 
 static void test_prepacked_gemm(void) {
-    const int64_t shapes[][3] = {{1, 1, 1}, {7, 33, 5}, {13, 100, 300}, {150, 3100, 70},
-                                 {40, 64, 1100}};
+    /* tails in every dimension; more than one column block (NC_PP 3072);
+     * K beyond one KC_PP (768) panel, in two and three uneven panels */
+    const int64_t shapes[][3] = {{1, 1, 1},     {7, 33, 5},     {13, 100, 300}, {150, 3100, 70},
+                                 {40, 64, 1100}, {197, 70, 1700}, {25, 45, 769}};
     struct ia_pool *pool;
     REQUIRE(ia_pool_create(3, &pool) == IA_OK);
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {

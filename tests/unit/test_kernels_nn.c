@@ -185,8 +185,11 @@ static void test_sgemm_paths(void) {
     gemm_case(13, 37, 29, NULL);
     gemm_case(1, 100, 70, NULL);
     gemm_case(33, 1, 40, NULL);
-    /* Crossing the KC (256) and MC (144) block edges. */
+    /* Crossing the MC (144) block edge. */
     gemm_case(150, 45, 300, NULL);
+    /* K beyond one KC_PP (768) panel: three uneven panels, C added to
+     * after the first. */
+    gemm_case(26, 70, 1700, NULL);
     /* BERT's FFN (128 x 3072 x 768) scaled down by 4 per dim. */
     gemm_case(32, 192, 768 / 4, NULL);
     /* Threads: the tile split and the shared B packing. */
@@ -194,7 +197,41 @@ static void test_sgemm_paths(void) {
     gemm_case(150, 45, 300, pool2);
 }
 
+/* ia_sgemm (best path) against the reference, all four transposes, beta
+ * 0.5: for shapes too big to run every path on under the sanitizers. */
+static void gemm_case_best(int64_t M, int64_t N, int64_t K, struct ia_pool *pool) {
+    int64_t lda = (M > K ? M : K) + 3, ldb = (N > K ? N : K) + 2, ldc = N + 7;
+    float *A = malloc(sizeof(float) * (size_t)((M > K ? M : K) * lda));
+    float *B = malloc(sizeof(float) * (size_t)((N > K ? N : K) * ldb));
+    float *Cr = malloc(sizeof(float) * (size_t)(M * ldc)), *Cp = malloc(sizeof(float) * (size_t)(M * ldc));
+    fill(A, (size_t)((M > K ? M : K) * lda), 4);
+    fill(B, (size_t)((N > K ? N : K) * ldb), 5);
+    for (int t = 0; t < 4; t++) {
+        int ta = t & 1, tb = t >> 1;
+        fill(Cr, (size_t)(M * ldc), 6);
+        memcpy(Cp, Cr, sizeof(float) * (size_t)(M * ldc));
+        CHECK_EQ_INT(ia_sgemm_path(IA_SGEMM_REF, ta, tb, M, N, K, 0.75f, A, lda, B, ldb, 0.5f, Cr,
+                                   ldc, NULL), IA_OK);
+        CHECK_EQ_INT(ia_sgemm(ta, tb, M, N, K, 0.75f, A, lda, B, ldb, 0.5f, Cp, ldc, pool), IA_OK);
+        int ok = 1;
+        for (int64_t i = 0; i < M * ldc && ok; i++)
+            if (!(fabsf(Cr[i] - Cp[i]) <= 1e-4f * (1.0f + (float)K))) {
+                fprintf(stderr, "  best M%lld N%lld K%lld tA%d tB%d: C[%lld] %g vs ref %g\n",
+                        (long long)M, (long long)N, (long long)K, ta, tb, (long long)i, Cp[i], Cr[i]);
+                ok = 0;
+            }
+        CHECK(ok);
+    }
+    free(A);
+    free(B);
+    free(Cr);
+    free(Cp);
+}
+
 static void test_sgemm_wide(void) {
+    /* B packed in more than one block (PACK_B_FLOATS, 1M floats: at K 400
+     * blocks of 2592 columns), with the pool's split of the packing. */
+    gemm_case_best(13, 2600, 400, pool2);
     /* N beyond one NC (3072) block. */
     gemm_case(3, 3100, 5, NULL);
     /* K == 0 and alpha == 0 only scale C. */

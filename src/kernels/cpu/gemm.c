@@ -1,35 +1,46 @@
 /* SGEMM driver: blocking, packing, threading and the run-time choice of
  * micro-kernel (see gemm.h for the layout and the contract).
  *
- * Loop nest, outermost first (BLIS naming):
- *   jc over N in NC steps     B block (KC x NC) packed once, shared by all threads
- *   pc over K in KC steps
- *     task = (M block of MC rows, N slice of the B block)   spread over the pool
- *       pack the task's A block (MC x KC, times alpha) into its thread's buffer
- *       jr over the slice in NR steps, ir over the block in MR steps: micro-kernel
- * Edge tiles (fewer than MR rows or NR columns left) run the same micro-kernel
- * into a zeroed MR x NR scratch tile whose valid part is then added to C, so
- * the micro-kernels only know full tiles. Packed slivers are zero-padded. */
+ * Loop nest, outermost first:
+ *   jc over N in column blocks   B block (all of K x NC) packed once, shared
+ *                                by all threads (pre-packed weights: done once
+ *                                at load; ia_sgemm: per call, PACK_B_FLOATS)
+ *     task = (M block of MC rows, N slice of the block)   spread over the pool
+ *       pc over K in panels of at most KC_PP
+ *         pack the task's A block (MC x kc, times alpha) into its thread's buffer
+ *         jr over the slice in NR steps, ir over the block in MR steps:
+ *           micro-kernel over the whole panel (B sliver from L2, A from L2)
+ * Packed B keeps each NR-wide sliver's K rows together, so a block is read
+ * front to back; each micro-kernel call prefetches a share of the next
+ * sliver into L2. Edge tiles (fewer than MR rows or NR columns left) run
+ * the same micro-kernel into an MR x NR scratch tile whose valid part is
+ * then moved to C, so the micro-kernels only know full tiles. Packed
+ * slivers are zero-padded. */
 #include "gemm.h"
 
 #include <pthread.h>
 #include <string.h>
 
-/* Block sizes. KC and NC can be overridden at build time for tuning sweeps
- * (bench/gemm_micro.c). KC: 128..384 measured within 5% of each other on a
- * Xeon with AVX-512, 48 KiB L1d and 2 MiB L2 per core. NC: a KC x NC block
- * of packed B (1 MiB at 1024) should stay in L2 while the A blocks stream
- * past it; on a Skylake-SP with 1 MiB L2, NC 3072 ran thin products
- * (conv-shaped 32x25600x144, 128x3072x768) 1.2-1.9x slower than 1024. */
-#ifndef KC
-#define KC 256
+/* Block sizes (override at build time for tuning sweeps).
+ * KC_PP: the longest K panel one micro-kernel call runs. A whole panel per
+ * call writes each C tile once per panel (C's rows, 12 KiB apart in a
+ * BERT FFN, all fall in the same L1 sets) and the B sliver is read
+ * straight from L2 with software prefetch. Measured on a 2-core Cascade
+ * Lake VM (1 MiB L2), pre-packed 128x768x3072, one thread, best of 100 in
+ * thread CPU time: 70% of the FMA peak with KC_PP 128, 73% with 256, 77%
+ * with 768 (one panel).
+ * PACK_B_FLOATS: the packing path packs op(B) in blocks of about this
+ * many floats (4 MiB, read back from the shared L3); 2 MiB measured a few
+ * percent slower on the BERT shapes. MC_ROWS: rows of A per task (about
+ * 432 KiB packed at K 768). */
+#ifndef KC_PP
+#define KC_PP 768
 #endif
-#ifndef NC
-#define NC 1024
+#ifndef PACK_B_FLOATS
+#define PACK_B_FLOATS (1 << 20)
 #endif
-/* Rows of K the pre-packed path packs A for at once (see pp_task). */
-#ifndef KBIG
-#define KBIG 1024
+#ifndef PACK_ROWS
+#define PACK_ROWS 16
 #endif
 #ifndef MC_ROWS
 #define MC_ROWS 144
@@ -46,13 +57,15 @@ struct ukr_info {
 
 /* The plain C micro-kernel: the accumulator tile is small enough for the
  * compiler to keep in vector registers with the target's baseline SIMD. */
-static void ukr_c(int64_t kc, const float *a, const float *b, float *c, int64_t ldc) {
+static void ukr_c(int64_t kc, const float *a, const float *b, float *c, int64_t ldc,
+                  uintptr_t pf, int add) {
+    (void)pf;
     float acc[C_MR][C_NR] = {{0}};
     for (int64_t k = 0; k < kc; k++, a += C_MR, b += C_NR)
         for (int i = 0; i < C_MR; i++)
             for (int j = 0; j < C_NR; j++) acc[i][j] += a[i] * b[j];
     for (int i = 0; i < C_MR; i++)
-        for (int j = 0; j < C_NR; j++) c[i * ldc + j] += acc[i][j];
+        for (int j = 0; j < C_NR; j++) c[i * ldc + j] = (add ? c[i * ldc + j] : 0.0f) + acc[i][j];
 }
 
 int ia_sgemm_path_available(enum ia_sgemm_path path) {
@@ -96,7 +109,7 @@ static struct ukr_info ukr_for(enum ia_sgemm_path path) {
         break;
     default: u = (struct ukr_info){ukr_c, C_MR, C_NR, 0}; break;
     }
-    /* An A block of about 144 KiB stays in L2 while the B slivers stream. */
+    /* An A block (MC_ROWS x KC_PP) stays in L2 while the B slivers stream. */
     u.mc = (MC_ROWS / u.mr) * u.mr;
     return u;
 }
@@ -236,16 +249,23 @@ static void pack_b(int transB, const float *B, int64_t ldb, int64_t p0, int64_t 
     if (!transB && s0 < full) {
         /* fixed-size copies compile to a few vector moves; a memcpy call
          * per 64-128 bytes cost more than the copy */
-        for (int64_t k = 0; k < kc; k++) {
-            const float *b = B + (p0 + k) * ldb + j0;
-            float *d = dst + k * nr;
-            if (nr == 32)
-                for (int64_t s = s0; s < full; s++) memcpy(d + s * kc * 32, b + s * 32, 128);
-            else if (nr == 16)
-                for (int64_t s = s0; s < full; s++) memcpy(d + s * kc * 16, b + s * 16, 64);
-            else
-                for (int64_t s = s0; s < full; s++)
-                    for (int c = 0; c < nr; c++) d[s * kc * nr + c] = b[s * nr + c];
+        /* PACK_ROWS rows at a time, sliver by sliver: each sliver then gets
+         * a contiguous run of writes instead of one 128-byte piece per row
+         * (tens of scattered write streams defeat the prefetchers) */
+        for (int64_t k0 = 0; k0 < kc; k0 += PACK_ROWS) {
+            int64_t k1 = kc - k0 < PACK_ROWS ? kc : k0 + PACK_ROWS;
+            const float *b = B + (p0 + k0) * ldb + j0;
+            for (int64_t s = s0; s < full; s++) {
+                float *d = dst + s * kc * nr + k0 * nr;
+                const float *bs = b + s * nr;
+                if (nr == 32)
+                    for (int64_t k = k0; k < k1; k++, d += 32, bs += ldb) memcpy(d, bs, 128);
+                else if (nr == 16)
+                    for (int64_t k = k0; k < k1; k++, d += 16, bs += ldb) memcpy(d, bs, 64);
+                else
+                    for (int64_t k = k0; k < k1; k++, d += nr, bs += ldb)
+                        for (int c = 0; c < nr; c++) d[c] = bs[c];
+            }
         }
         s0 = full;
     }
@@ -270,112 +290,9 @@ static void pack_b(int transB, const float *B, int64_t ldb, int64_t p0, int64_t 
     }
 }
 
-/* ---- the blocked product ------------------------------------------------------------ */
-
-struct job {
-    struct ukr_info u;
-    int transA, transB;
-    const float *A, *B;
-    int64_t lda, ldb, ldc;
-    float alpha;
-    float *C;
-    int64_t M;
-    int64_t jc, nc, pc, kc; /* the current B block */
-    int64_t n_slices, slice_w; /* N slices per block, slivers per slice */
-    int64_t b_chunk;           /* slivers per B-packing task */
-    float *bpack;              /* KC x NC, shared */
-    float *apack;              /* one MC x KC block per thread */
-};
-
-static void pack_b_task(void *vj, int64_t t, int thread) {
-    (void)thread;
-    struct job *j = vj;
-    int64_t n_sl = (j->nc + j->u.nr - 1) / j->u.nr;
-    int64_t s0 = t * j->b_chunk, s1 = s0 + j->b_chunk < n_sl ? s0 + j->b_chunk : n_sl;
-    pack_b(j->transB, j->B, j->ldb, j->pc, j->jc, j->nc, j->kc, j->u.nr, s0, s1, j->bpack);
-}
-
-static void tile_task(void *vj, int64_t t, int thread) {
-    struct job *j = vj;
-    const struct ukr_info *u = &j->u;
-    int64_t mb = t / j->n_slices, sl = t % j->n_slices;
-    int64_t ic = mb * u->mc, mc = j->M - ic < u->mc ? j->M - ic : u->mc;
-    int64_t n_sl = (j->nc + u->nr - 1) / u->nr;
-    int64_t s0 = sl * j->slice_w, s1 = s0 + j->slice_w < n_sl ? s0 + j->slice_w : n_sl;
-    if (s0 >= s1) return;
-    float *ap = j->apack + (size_t)thread * (size_t)u->mc * KC;
-    pack_a(j->transA, j->A, j->lda, ic, j->pc, mc, j->kc, j->alpha, u->mr, ap);
-    float tile[MAX_MR * MAX_NR];
-    for (int64_t s = s0; s < s1; s++) {
-        int64_t jr = s * u->nr, nr = j->nc - jr < u->nr ? j->nc - jr : u->nr;
-        const float *bp = j->bpack + s * j->kc * u->nr;
-        for (int64_t ir = 0; ir < mc; ir += u->mr) {
-            int64_t mr = mc - ir < u->mr ? mc - ir : u->mr;
-            const float *a = ap + (ir / u->mr) * j->kc * u->mr;
-            float *c = j->C + (ic + ir) * j->ldc + j->jc + jr;
-            if (mr == u->mr && nr == u->nr) {
-                u->fn(j->kc, a, bp, c, j->ldc);
-                continue;
-            }
-            memset(tile, 0, sizeof(float) * (size_t)(u->mr * u->nr));
-            u->fn(j->kc, a, bp, tile, u->nr);
-            for (int64_t r = 0; r < mr; r++)
-                for (int64_t q = 0; q < nr; q++) c[r * j->ldc + q] += tile[r * u->nr + q];
-        }
-    }
-}
-
-static int sgemm_packed(struct ukr_info u, int transA, int transB, int64_t M, int64_t N,
-                        int64_t K, float alpha, const float *A, int64_t lda, const float *B,
-                        int64_t ldb, float beta, float *C, int64_t ldc, struct ia_pool *pool) {
-    int threads = pool ? ia_pool_size(pool) : 1;
-    int64_t ncmax = N < NC ? (N + u.nr - 1) / u.nr * u.nr : NC / u.nr * u.nr;
-    size_t bfl = (size_t)KC * (size_t)ncmax, afl = (size_t)u.mc * KC * (size_t)threads;
-    float *bpack = pack_mem(bfl + afl);
-    if (!bpack) return IA_ENOMEM;
-    scale_c(M, N, beta, C, ldc);
-    struct job j = {.u = u, .transA = transA, .transB = transB, .A = A, .B = B, .lda = lda,
-                    .ldb = ldb, .ldc = ldc, .alpha = alpha, .C = C, .M = M, .bpack = bpack,
-                    .apack = bpack + bfl};
-    int64_t m_blocks = (M + u.mc - 1) / u.mc;
-    for (int64_t jc = 0; jc < N; jc += ncmax) {
-        j.jc = jc;
-        j.nc = N - jc < ncmax ? N - jc : ncmax;
-        int64_t n_sl = (j.nc + u.nr - 1) / u.nr;
-        /* Enough tasks for every thread to have two, without slices so thin
-         * that re-packing A for each one costs more than it saves. */
-        int64_t want = threads > 1 ? (2 * threads + m_blocks - 1) / m_blocks : 1;
-        if (want > n_sl) want = n_sl;
-        if (want > 1 && n_sl / want < 4) want = n_sl / 4 > 1 ? n_sl / 4 : 1;
-        j.slice_w = (n_sl + want - 1) / want;
-        j.n_slices = (n_sl + j.slice_w - 1) / j.slice_w;
-        j.b_chunk = threads > 1 ? (n_sl + threads - 1) / threads : n_sl;
-        int64_t b_tasks = (n_sl + j.b_chunk - 1) / j.b_chunk;
-        for (int64_t pc = 0; pc < K; pc += KC) {
-            j.pc = pc;
-            j.kc = K - pc < KC ? K - pc : KC;
-            if (pool && b_tasks > 1)
-                ia_pool_run(pool, b_tasks, pack_b_task, &j);
-            else
-                for (int64_t t = 0; t < b_tasks; t++) pack_b_task(&j, t, 0);
-            int64_t tasks = m_blocks * j.n_slices;
-            if (pool && tasks > 1)
-                ia_pool_run(pool, tasks, tile_task, &j);
-            else
-                for (int64_t t = 0; t < tasks; t++) tile_task(&j, t, 0);
-        }
-    }
-    return IA_OK;
-}
-
 /* ---- pre-packed B -------------------------------------------------------------------- */
 
-/* The pre-packed path streams B panels from memory once per M block and
- * keeps C's column tile in cache across K (see pp_task), so it prefers
- * thinner K panels and wider column blocks than the packing driver. */
-#ifndef KC_PP
-#define KC_PP 128
-#endif
+/* Pre-packed weights are packed in column blocks of NC_PP. */
 #define NC_PP 3072
 
 static int64_t ncmax_for(int64_t N, int nr) {
@@ -397,8 +314,9 @@ size_t ia_sgemm_packed_b_floats(enum ia_sgemm_path path, int64_t K, int64_t N) {
     return total;
 }
 
-/* Block jc's panels start at base; panel pc at base + pc * ncp (every
- * panel before it has KC_PP rows of ncp floats); sliver s at s * kc * nr. */
+/* Block jc starts at base (every block before it holds K rows of its
+ * padded width); in it, sliver s holds all K rows of its NR columns at
+ * base + s * K * NR, so the driver reads each block front to back. */
 int ia_sgemm_pack_b(enum ia_sgemm_path path, int transB, int64_t K, int64_t N, const float *B,
                     int64_t ldb, float *dst) {
     path = packed_path(path);
@@ -410,68 +328,80 @@ int ia_sgemm_pack_b(enum ia_sgemm_path path, int transB, int64_t K, int64_t N, c
     float *base = dst;
     for (int64_t jc = 0; jc < N; jc += ncm) {
         int64_t nc = N - jc < ncm ? N - jc : ncm, n_sl = (nc + u.nr - 1) / u.nr;
-        for (int64_t pc = 0; pc < K; pc += KC_PP) {
-            int64_t kc = K - pc < KC_PP ? K - pc : KC_PP;
-            pack_b(transB, B, ldb, pc, jc, nc, kc, u.nr, 0, n_sl, base + pc * n_sl * u.nr);
-        }
+        pack_b(transB, B, ldb, 0, jc, nc, K, u.nr, 0, n_sl, base);
         base += K * n_sl * u.nr;
     }
     return IA_OK;
 }
 
+/* One product over column blocks of B packed as ia_sgemm_pack_b lays
+ * them out (sliver s of a block: all K rows of its NR columns). */
 struct pp_job {
     struct ukr_info u;
-    const float *A, *Bp; /* Bp: the current column block's panels */
-    int64_t lda, ldc, M, K;
+    int transA, add_first; /* add_first: C holds beta * C to add to */
+    float alpha;
+    const float *A, *Bp; /* Bp: the current column block */
+    int64_t lda, ldc, M;
+    int64_t k0, K; /* the rows [k0, k0 + K) of op(B) that Bp holds, K per sliver */
     float *C;
     int64_t jc, nc, n_slices, slice_w;
     const struct ia_sgemm_epi *epi;
-    float *apack; /* one MC x KBIG block per thread */
+    float *apack; /* one MC x KC_PP block per thread */
+    /* packing path only: op(B), packed a block at a time into bpack */
+    int transB;
+    const float *B;
+    int64_t ldb, b_chunk;
+    float *bpack;
 };
 
-/* One (M block, N slice) tile through all of K, then its epilogue. The A
- * block is packed for up to KBIG of K at once so the loop over B slivers
- * can run outside the loop over K panels: each MC x NR column of C then
- * stays in cache through the whole sum instead of making a pass over the
- * task's C per KC_PP panel. */
+/* One (M block, N slice) tile through the K rows Bp holds, then its
+ * epilogue. They are cut into as few near-equal panels of at most KC_PP as
+ * it takes; for each
+ * panel the A block is packed once and every B sliver of the slice runs
+ * the whole panel in one micro-kernel call per MR rows, so C is written
+ * once per panel (on the first, stored over C unless add_first: no
+ * clearing pass). */
 static void pp_task(void *vj, int64_t t, int thread) {
     struct pp_job *j = vj;
     const struct ukr_info *u = &j->u;
     int64_t mb = t / j->n_slices, sl = t % j->n_slices;
     int64_t ic = mb * u->mc, mc = j->M - ic < u->mc ? j->M - ic : u->mc;
-    int64_t mcp = (mc + u->mr - 1) / u->mr * u->mr;
-    int64_t n_sl = (j->nc + u->nr - 1) / u->nr, ncp = n_sl * u->nr;
+    int64_t n_sl = (j->nc + u->nr - 1) / u->nr;
     int64_t s0 = sl * j->slice_w, s1 = s0 + j->slice_w < n_sl ? s0 + j->slice_w : n_sl;
     if (s0 >= s1) return;
     int64_t col0 = j->jc + s0 * u->nr, cols = (s1 * u->nr < j->nc ? s1 * u->nr : j->nc) - s0 * u->nr;
-    for (int64_t r = 0; r < mc; r++)
-        memset(j->C + (ic + r) * j->ldc + col0, 0, (size_t)cols * sizeof(float));
-    float *ap = j->apack + (size_t)thread * (size_t)u->mc * KBIG;
+    int64_t panels = (j->K + KC_PP - 1) / KC_PP, kcp = (j->K + panels - 1) / panels;
+    float *ap = j->apack + (size_t)thread * (size_t)u->mc * KC_PP;
     float tile[MAX_MR * MAX_NR];
-    for (int64_t p0 = 0; p0 < j->K; p0 += KBIG) {
-        int64_t p1 = j->K - p0 < KBIG ? j->K : p0 + KBIG;
-        for (int64_t pc = p0; pc < p1; pc += KC_PP)
-            pack_a(0, j->A, j->lda, ic, pc, mc, p1 - pc < KC_PP ? p1 - pc : KC_PP, 1.0f, u->mr,
-                   ap + (pc - p0) * mcp);
+    for (int64_t pc = 0; pc < j->K; pc += kcp) {
+        int64_t kc = j->K - pc < kcp ? j->K - pc : kcp;
+        int add = pc > 0 || j->k0 > 0 || j->add_first;
+        pack_a(j->transA, j->A, j->lda, ic, j->k0 + pc, mc, kc, j->alpha, u->mr, ap);
         for (int64_t s = s0; s < s1; s++) {
             int64_t jr = s * u->nr, nr = j->nc - jr < u->nr ? j->nc - jr : u->nr;
             float *cs = j->C + ic * j->ldc + j->jc + jr;
-            for (int64_t pc = p0; pc < p1; pc += KC_PP) {
-                int64_t kc = p1 - pc < KC_PP ? p1 - pc : KC_PP;
-                const float *bp = j->Bp + pc * ncp + s * kc * u->nr;
-                const float *apc = ap + (pc - p0) * mcp;
-                for (int64_t ir = 0; ir < mc; ir += u->mr) {
-                    int64_t mr = mc - ir < u->mr ? mc - ir : u->mr;
-                    const float *a = apc + (ir / u->mr) * kc * u->mr;
-                    float *c = cs + ir * j->ldc;
-                    if (mr == u->mr && nr == u->nr) {
-                        u->fn(kc, a, bp, c, j->ldc);
-                        continue;
-                    }
-                    memset(tile, 0, sizeof(float) * (size_t)(u->mr * u->nr));
-                    u->fn(kc, a, bp, tile, u->nr);
-                    for (int64_t r = 0; r < mr; r++)
-                        for (int64_t q = 0; q < nr; q++) c[r * j->ldc + q] += tile[r * u->nr + q];
+            const float *bp = j->Bp + s * j->K * u->nr + pc * u->nr;
+            /* Each call prefetches its share of the next sliver's panel
+             * into L2 so that the first call on it does not wait for
+             * memory (an address only: past the last sliver it is never
+             * read). */
+            uintptr_t pf = (uintptr_t)(bp + j->K * u->nr), pf_step = (uintptr_t)(kc / 4 * 64);
+            for (int64_t ir = 0; ir < mc; ir += u->mr, pf += pf_step) {
+                int64_t mr = mc - ir < u->mr ? mc - ir : u->mr;
+                const float *a = ap + (ir / u->mr) * kc * u->mr;
+                float *c = cs + ir * j->ldc;
+                if (mr == u->mr && nr == u->nr) {
+                    u->fn(kc, a, bp, c, j->ldc, pf, add);
+                    continue;
+                }
+                u->fn(kc, a, bp, tile, u->nr, pf, 0);
+                for (int64_t r = 0; r < mr; r++) {
+                    float *cr = c + r * j->ldc;
+                    const float *tr = tile + r * u->nr;
+                    if (add)
+                        for (int64_t q = 0; q < nr; q++) cr[q] += tr[q];
+                    else
+                        memcpy(cr, tr, (size_t)nr * sizeof(float));
                 }
             }
         }
@@ -479,6 +409,28 @@ static void pp_task(void *vj, int64_t t, int thread) {
     if (j->epi && j->epi->row)
         for (int64_t r = 0; r < mc; r++)
             j->epi->row(j->epi->user, j->C + (ic + r) * j->ldc + col0, col0, cols);
+}
+
+/* Split the current column block into N slices: a few tasks per thread so
+ * uneven progress (a shared machine) evens out, without slices so thin
+ * that re-packing A for each costs much. */
+static void pp_slices(struct pp_job *j, int threads, int64_t m_blocks) {
+    int64_t n_sl = (j->nc + j->u.nr - 1) / j->u.nr;
+    int64_t want = threads > 1 ? (2 * threads + m_blocks - 1) / m_blocks : 1;
+    if (want > n_sl) want = n_sl;
+    if (want > 1 && n_sl / want < 4) want = n_sl / 4 > 1 ? n_sl / 4 : 1;
+    j->slice_w = (n_sl + want - 1) / want;
+    j->n_slices = (n_sl + j->slice_w - 1) / j->slice_w;
+}
+
+static void pp_run(struct pp_job *j, struct ia_pool *pool, int threads) {
+    int64_t m_blocks = (j->M + j->u.mc - 1) / j->u.mc;
+    pp_slices(j, threads, m_blocks);
+    int64_t tasks = m_blocks * j->n_slices;
+    if (pool && tasks > 1)
+        ia_pool_run(pool, tasks, pp_task, j);
+    else
+        for (int64_t t = 0; t < tasks; t++) pp_task(j, t, 0);
 }
 
 int ia_sgemm_prepacked(enum ia_sgemm_path path, int64_t M, int64_t N, int64_t K, const float *A,
@@ -498,31 +450,68 @@ int ia_sgemm_prepacked(enum ia_sgemm_path path, int64_t M, int64_t N, int64_t K,
         return IA_OK;
     }
     int threads = pool ? ia_pool_size(pool) : 1;
-    size_t afl = (size_t)u.mc * KBIG * (size_t)threads;
+    size_t afl = (size_t)u.mc * KC_PP * (size_t)threads;
     float *apack = pack_mem(afl);
     if (!apack) return IA_ENOMEM;
-    struct pp_job j = {.u = u, .A = A, .lda = lda, .ldc = ldc, .M = M, .K = K, .C = C,
-                       .epi = epi, .apack = apack};
-    int64_t ncm = ncmax_for(N, u.nr), m_blocks = (M + u.mc - 1) / u.mc;
+    struct pp_job j = {.u = u, .alpha = 1.0f, .A = A, .lda = lda, .ldc = ldc, .M = M, .K = K,
+                       .C = C, .epi = epi, .apack = apack};
+    int64_t ncm = ncmax_for(N, u.nr);
     const float *base = Bp;
     for (int64_t jc = 0; jc < N; jc += ncm) {
         j.jc = jc;
         j.nc = N - jc < ncm ? N - jc : ncm;
         j.Bp = base;
+        base += K * ((j.nc + u.nr - 1) / u.nr) * u.nr;
+        pp_run(&j, pool, threads);
+    }
+    return IA_OK;
+}
+
+/* ---- the packing driver ------------------------------------------------------------- */
+
+static void pack_b_task(void *vj, int64_t t, int thread) {
+    (void)thread;
+    struct pp_job *j = vj;
+    int64_t n_sl = (j->nc + j->u.nr - 1) / j->u.nr;
+    int64_t s0 = t * j->b_chunk, s1 = s0 + j->b_chunk < n_sl ? s0 + j->b_chunk : n_sl;
+    pack_b(j->transB, j->B, j->ldb, j->k0, j->jc, j->nc, j->K, j->u.nr, s0, s1, j->bpack);
+}
+
+/* ia_sgemm's blocked path: op(B) is packed a block at a time (K panels of
+ * at most KC_PP rows, columns for about PACK_B_FLOATS floats, so it stays
+ * in cache while the block's products read it back) in the pre-packed
+ * layout, then the block runs as a pre-packed product. */
+static int sgemm_packed(struct ukr_info u, int transA, int transB, int64_t M, int64_t N,
+                        int64_t K, float alpha, const float *A, int64_t lda, const float *B,
+                        int64_t ldb, float beta, float *C, int64_t ldc, struct ia_pool *pool) {
+    int threads = pool ? ia_pool_size(pool) : 1;
+    int64_t panels = (K + KC_PP - 1) / KC_PP, kcp = (K + panels - 1) / panels;
+    int64_t ncmax = PACK_B_FLOATS / kcp / u.nr * u.nr, npad = (N + u.nr - 1) / u.nr * u.nr;
+    if (ncmax < u.nr) ncmax = u.nr;
+    if (ncmax > npad) ncmax = npad;
+    size_t bfl = (size_t)kcp * (size_t)ncmax, afl = (size_t)u.mc * KC_PP * (size_t)threads;
+    float *bpack = pack_mem(bfl + afl);
+    if (!bpack) return IA_ENOMEM;
+    if (beta != 0.0f) scale_c(M, N, beta, C, ldc);
+    struct pp_job j = {.u = u, .transA = transA, .add_first = beta != 0.0f, .alpha = alpha,
+                       .A = A, .Bp = bpack, .lda = lda, .ldc = ldc, .M = M, .C = C,
+                       .apack = bpack + bfl, .transB = transB, .B = B, .ldb = ldb,
+                       .bpack = bpack};
+    for (int64_t jc = 0; jc < N; jc += ncmax) {
+        j.jc = jc;
+        j.nc = N - jc < ncmax ? N - jc : ncmax;
         int64_t n_sl = (j.nc + u.nr - 1) / u.nr;
-        base += K * n_sl * u.nr;
-        /* A few tasks per thread so uneven progress (a shared machine) evens
-         * out, without slices so thin that re-packing A costs much. */
-        int64_t want = threads > 1 ? (3 * threads + m_blocks - 1) / m_blocks : 1;
-        if (want > n_sl) want = n_sl;
-        if (want > 1 && n_sl / want < 2) want = n_sl / 2 > 1 ? n_sl / 2 : 1;
-        j.slice_w = (n_sl + want - 1) / want;
-        j.n_slices = (n_sl + j.slice_w - 1) / j.slice_w;
-        int64_t tasks = m_blocks * j.n_slices;
-        if (pool && tasks > 1)
-            ia_pool_run(pool, tasks, pp_task, &j);
-        else
-            for (int64_t t = 0; t < tasks; t++) pp_task(&j, t, 0);
+        j.b_chunk = threads > 1 ? (n_sl + threads - 1) / threads : n_sl;
+        int64_t b_tasks = (n_sl + j.b_chunk - 1) / j.b_chunk;
+        for (int64_t pc = 0; pc < K; pc += kcp) {
+            j.k0 = pc;
+            j.K = K - pc < kcp ? K - pc : kcp;
+            if (pool && b_tasks > 1)
+                ia_pool_run(pool, b_tasks, pack_b_task, &j);
+            else
+                for (int64_t t = 0; t < b_tasks; t++) pack_b_task(&j, t, 0);
+            pp_run(&j, pool, threads);
+        }
     }
     return IA_OK;
 }

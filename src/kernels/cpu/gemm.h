@@ -8,13 +8,13 @@
  * ldc. A is M x K (lda >= K) or, with transA, K x M (lda >= M); likewise B.
  * beta == 0 ignores C's old contents (NaN in C does not survive).
  *
- * Design (GotoBLAS/BLIS): B is packed a KC x NC block at a time into
- * NR-wide column slivers, A an MC x KC block at a time into MR-tall row
- * slivers (scaled by alpha), and a register-blocked MR x NR micro-kernel
- * adds their product into C. The micro-kernel is picked at run time: an
- * AVX-512 or AVX2 FMA one where the CPU has it, a plain C one elsewhere.
- * The plain reference loop stays for tests and tiny products. Work is
- * split over `pool` by (M block, N slice) tiles; pool may be NULL.
+ * Design (after GotoBLAS/BLIS): B is packed a column block at a time (all
+ * of K) into NR-wide column slivers, A an MC x KC block at a time into
+ * MR-tall row slivers (scaled by alpha), and a register-blocked MR x NR
+ * micro-kernel adds their product into C. The micro-kernel is picked at
+ * run time: an AVX-512 or AVX2 FMA one where the CPU has it, a plain C one
+ * elsewhere. The plain reference loop stays for tests and tiny products.
+ * Work is split over `pool` by (M block, N slice) tiles; pool may be NULL.
  */
 #ifndef IA_KERNELS_GEMM_H
 #define IA_KERNELS_GEMM_H
@@ -84,16 +84,22 @@ void ia_sgemv_t(int64_t N, int64_t K, float alpha, const float *a, const float *
 
 /* ---- micro-kernels (gemm_avx2.c, gemm_avx512.c) --------------------------------- */
 
-/* C[0..MR)[0..NR) += sum_k a[k*MR + i] * b[k*NR + j], C with row stride ldc.
- * a and b are packed slivers; kc >= 1. */
-typedef void (*ia_sgemm_ukr)(int64_t kc, const float *a, const float *b, float *c, int64_t ldc);
+/* C[0..MR)[0..NR) (+)= sum_k a[k*MR + i] * b[k*NR + j], C with row stride
+ * ldc: added to C when add, else stored over it (C's old contents, NaN
+ * included, are not read). a and b are packed slivers; kc >= 1. pf: an address whose next
+ * kc / 4 cache lines the kernel may prefetch into L2 (the B panel the
+ * driver multiplies next); only a hint, never read. */
+typedef void (*ia_sgemm_ukr)(int64_t kc, const float *a, const float *b, float *c, int64_t ldc,
+                             uintptr_t pf, int add);
 
 #define IA_SGEMM_AVX2_MR 6
 #define IA_SGEMM_AVX2_NR 16
 #define IA_SGEMM_AVX512_MR 12
 #define IA_SGEMM_AVX512_NR 32
-void ia_sgemm_ukr_avx2(int64_t kc, const float *a, const float *b, float *c, int64_t ldc);
-void ia_sgemm_ukr_avx512(int64_t kc, const float *a, const float *b, float *c, int64_t ldc);
+void ia_sgemm_ukr_avx2(int64_t kc, const float *a, const float *b, float *c, int64_t ldc,
+                       uintptr_t pf, int add);
+void ia_sgemm_ukr_avx512(int64_t kc, const float *a, const float *b, float *c, int64_t ldc,
+                         uintptr_t pf, int add);
 /* sum_k a[k] * b[k] over n elements, 8-wide / 16-wide FMAs. */
 float ia_sdot_avx2(int64_t n, const float *a, const float *b);
 float ia_sdot_avx512(int64_t n, const float *a, const float *b);

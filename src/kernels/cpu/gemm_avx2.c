@@ -12,7 +12,8 @@
 
 __attribute__((target("avx2,fma"))) void ia_sgemm_ukr_avx2(int64_t kc, const float *a,
                                                             const float *b, float *c,
-                                                            int64_t ldc) {
+                                                            int64_t ldc, uintptr_t pf, int add) {
+    (void)pf;
 #define Z(i) __m256 c##i##0 = _mm256_setzero_ps(), c##i##1 = _mm256_setzero_ps();
     Z(0) Z(1) Z(2) Z(3) Z(4) Z(5)
 #undef Z
@@ -30,16 +31,21 @@ __attribute__((target("avx2,fma"))) void ia_sgemm_ukr_avx2(int64_t kc, const flo
 #define W(i)                                                                 \
     {                                                                        \
         float *ci = c + (i) * ldc;                                           \
-        _mm256_storeu_ps(ci, _mm256_add_ps(_mm256_loadu_ps(ci), c##i##0));  \
-        _mm256_storeu_ps(ci + 8, _mm256_add_ps(_mm256_loadu_ps(ci + 8), c##i##1)); \
+        if (add) {                                                           \
+            c##i##0 = _mm256_add_ps(_mm256_loadu_ps(ci), c##i##0);               \
+            c##i##1 = _mm256_add_ps(_mm256_loadu_ps(ci + 8), c##i##1);          \
+        }                                                                    \
+        _mm256_storeu_ps(ci, c##i##0);                                        \
+        _mm256_storeu_ps(ci + 8, c##i##1);                                   \
     }
     W(0) W(1) W(2) W(3) W(4) W(5)
 #undef W
 }
 
 #else
-void ia_sgemm_ukr_avx2(int64_t kc, const float *a, const float *b, float *c, int64_t ldc) {
-    (void)kc, (void)a, (void)b, (void)c, (void)ldc;
+void ia_sgemm_ukr_avx2(int64_t kc, const float *a, const float *b, float *c, int64_t ldc,
+                       uintptr_t pf, int add) {
+    (void)kc, (void)a, (void)b, (void)c, (void)ldc, (void)pf, (void)add;
     IA_ASSERT(!"AVX2 micro-kernel called on a CPU without it");
 }
 #endif

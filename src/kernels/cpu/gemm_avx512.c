@@ -11,36 +11,76 @@
 #define MR IA_SGEMM_AVX512_MR
 #define NR IA_SGEMM_AVX512_NR
 
-__attribute__((target("avx512f,fma"))) void ia_sgemm_ukr_avx512(int64_t kc, const float *a,
-                                                                 const float *b, float *c,
-                                                                 int64_t ldc) {
-#define Z(i) __m512 c##i##0 = _mm512_setzero_ps(), c##i##1 = _mm512_setzero_ps();
-    Z(0) Z(1) Z(2) Z(3) Z(4) Z(5) Z(6) Z(7) Z(8) Z(9) Z(10) Z(11)
-#undef Z
-    for (int64_t k = 0; k < kc; k++, a += MR, b += NR) {
-        __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
-#define S(i)                                                                 \
+/* Prefetch distances in floats: A (12 floats a step, streamed from L2)
+ * 16 steps ahead; B (32 a step, in L1 after the first call on a panel) 8
+ * steps ahead, which covers the first call's misses. */
+#ifndef PF_A
+#define PF_A 192
+#endif
+#ifndef PF_B
+#define PF_B 256
+#endif
+
+/* One k step: two vectors of B, twelve broadcasts of A. */
+#define STEP(a, b)                                                           \
     {                                                                        \
-        __m512 ai = _mm512_set1_ps(a[i]);                                    \
+        __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps((b) + 16);      \
+        S(a, 0) S(a, 1) S(a, 2) S(a, 3) S(a, 4) S(a, 5) S(a, 6) S(a, 7) S(a, 8) \
+        S(a, 9) S(a, 10) S(a, 11)                                            \
+    }
+#define PF(x, y)                                                             \
+    _mm_prefetch((const char *)(x), _MM_HINT_T0);                            \
+    _mm_prefetch((const char *)(y), _MM_HINT_T0);                            \
+    _mm_prefetch((const char *)((y) + 16), _MM_HINT_T0);
+#define S(a, i)                                                              \
+    {                                                                        \
+        __m512 ai = _mm512_set1_ps((a)[i]);                                  \
         c##i##0 = _mm512_fmadd_ps(ai, b0, c##i##0);                          \
         c##i##1 = _mm512_fmadd_ps(ai, b1, c##i##1);                          \
     }
-        S(0) S(1) S(2) S(3) S(4) S(5) S(6) S(7) S(8) S(9) S(10) S(11)
-#undef S
+
+__attribute__((target("avx512f,fma"))) void ia_sgemm_ukr_avx512(int64_t kc, const float *a,
+                                                                 const float *b, float *c,
+                                                                 int64_t ldc, uintptr_t pf, int add) {
+#define Z(i) __m512 c##i##0 = _mm512_setzero_ps(), c##i##1 = _mm512_setzero_ps();
+    Z(0) Z(1) Z(2) Z(3) Z(4) Z(5) Z(6) Z(7) Z(8) Z(9) Z(10) Z(11)
+#undef Z
+    int64_t k = 0;
+    /* Four steps per turn: three lines of A and eight of B are prefetched
+     * into L1, one line of pf into L2. */
+    for (; k + 4 <= kc; k += 4, a += 4 * MR, b += 4 * NR, pf += 64) {
+        PF(a + PF_A, b + PF_B)
+        STEP(a, b)
+        PF(a + PF_A + 16, b + PF_B + NR)
+        STEP(a + MR, b + NR)
+        PF(a + PF_A + 32, b + PF_B + 2 * NR)
+        STEP(a + 2 * MR, b + 2 * NR)
+        _mm_prefetch((const char *)pf, _MM_HINT_T1);
+        _mm_prefetch((const char *)(b + PF_B + 3 * NR), _MM_HINT_T0);
+        _mm_prefetch((const char *)(b + PF_B + 3 * NR + 16), _MM_HINT_T0);
+        STEP(a + 3 * MR, b + 3 * NR)
     }
+    for (; k < kc; k++, a += MR, b += NR) STEP(a, b)
 #define W(i)                                                                 \
     {                                                                        \
         float *ci = c + (i) * ldc;                                           \
-        _mm512_storeu_ps(ci, _mm512_add_ps(_mm512_loadu_ps(ci), c##i##0));  \
-        _mm512_storeu_ps(ci + 16, _mm512_add_ps(_mm512_loadu_ps(ci + 16), c##i##1)); \
+        if (add) {                                                           \
+            c##i##0 = _mm512_add_ps(_mm512_loadu_ps(ci), c##i##0);               \
+            c##i##1 = _mm512_add_ps(_mm512_loadu_ps(ci + 16), c##i##1);          \
+        }                                                                    \
+        _mm512_storeu_ps(ci, c##i##0);                                        \
+        _mm512_storeu_ps(ci + 16, c##i##1);                                   \
     }
     W(0) W(1) W(2) W(3) W(4) W(5) W(6) W(7) W(8) W(9) W(10) W(11)
 #undef W
 }
+#undef S
+#undef STEP
 
 #else
-void ia_sgemm_ukr_avx512(int64_t kc, const float *a, const float *b, float *c, int64_t ldc) {
-    (void)kc, (void)a, (void)b, (void)c, (void)ldc;
+void ia_sgemm_ukr_avx512(int64_t kc, const float *a, const float *b, float *c, int64_t ldc,
+                         uintptr_t pf, int add) {
+    (void)kc, (void)a, (void)b, (void)c, (void)ldc, (void)pf, (void)add;
     IA_ASSERT(!"AVX-512 micro-kernel called on a CPU without it");
 }
 #endif
