@@ -466,9 +466,11 @@ static void add_one(const void *user, float *c, int64_t col0, int64_t n) {
 
 static void test_prepacked_gemm(void) {
     /* tails in every dimension; more than one column block (NC_PP 3072);
-     * K beyond one KC_PP (768) panel, in two and three uneven panels */
-    const int64_t shapes[][3] = {{1, 1, 1},     {7, 33, 5},     {13, 100, 300}, {150, 3100, 70},
-                                 {40, 64, 1100}, {197, 70, 1700}, {25, 45, 769}};
+     * K beyond one KC_PP (768) panel, in two and three uneven panels; up
+     * to 4 rows (the few-rows path), odd K, split over the pool */
+    const int64_t shapes[][3] = {{1, 1, 1},      {7, 33, 5},     {13, 100, 300}, {150, 3100, 70},
+                                 {40, 64, 1100}, {197, 70, 1700}, {25, 45, 769}, {4, 3100, 800},
+                                 {3, 200, 71},   {2, 9, 5}};
     struct ia_pool *pool;
     REQUIRE(ia_pool_create(3, &pool) == IA_OK);
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {

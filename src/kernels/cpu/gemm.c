@@ -433,6 +433,55 @@ static void pp_run(struct pp_job *j, struct ia_pool *pool, int threads) {
         for (int64_t t = 0; t < tasks; t++) pp_task(j, t, 0);
 }
 
+/* A few rows against pre-packed B (a decode step): the product is bound by
+ * reading B, so B's slivers are read once each, in storage order, split
+ * over the pool in contiguous runs. Every column block but the last is
+ * NC_PP (a multiple of NR) wide, so sliver g of the whole packed B starts
+ * at Bp + g * K * NR and covers columns [g * NR, g * NR + NR). */
+struct few_job {
+    int64_t M, N, K, lda, ldc, chunk;
+    const float *A, *Bp;
+    float *C;
+    const struct ia_sgemm_epi *epi;
+};
+
+static void few_task(void *vj, int64_t t, int thread) {
+    (void)thread;
+    const struct few_job *j = vj;
+    const int nr = IA_SGEMM_AVX512_NR;
+    int64_t n_sl = (j->N + nr - 1) / nr, g0 = t * j->chunk;
+    int64_t g1 = g0 + j->chunk < n_sl ? g0 + j->chunk : n_sl;
+    for (int64_t g = g0; g < g1; g++) {
+        int64_t n = j->N - g * nr < nr ? j->N - g * nr : nr;
+        ia_sgemm_few_rows_avx512(j->M, j->K, j->A, j->lda, j->Bp + g * j->K * nr, j->C + g * nr,
+                                 j->ldc, n);
+    }
+    if (j->epi && j->epi->row && g0 < g1) {
+        int64_t col0 = g0 * nr, cols = (g1 * nr < j->N ? g1 * nr : j->N) - col0;
+        for (int64_t i = 0; i < j->M; i++)
+            j->epi->row(j->epi->user, j->C + i * j->ldc + col0, col0, cols);
+    }
+}
+
+static void sgemm_few_rows(int64_t M, int64_t N, int64_t K, const float *A, int64_t lda,
+                           const float *Bp, float *C, int64_t ldc, const struct ia_sgemm_epi *epi,
+                           struct ia_pool *pool) {
+    int64_t n_sl = (N + IA_SGEMM_AVX512_NR - 1) / IA_SGEMM_AVX512_NR;
+    int threads = pool ? ia_pool_size(pool) : 1;
+    /* a pool wake-up costs microseconds: split only products of >= 256K
+     * MACs, into a few runs per thread so uneven progress evens out */
+    int64_t tasks = threads > 1 && (double)M * (double)N * (double)K >= 262144.0
+                        ? 4 * (int64_t)threads : 1;
+    if (tasks > n_sl) tasks = n_sl;
+    struct few_job j = {.M = M, .N = N, .K = K, .lda = lda, .ldc = ldc,
+                        .chunk = (n_sl + tasks - 1) / tasks, .A = A, .Bp = Bp, .C = C, .epi = epi};
+    tasks = (n_sl + j.chunk - 1) / j.chunk;
+    if (tasks > 1)
+        ia_pool_run(pool, tasks, few_task, &j);
+    else
+        few_task(&j, 0, 0);
+}
+
 int ia_sgemm_prepacked(enum ia_sgemm_path path, int64_t M, int64_t N, int64_t K, const float *A,
                        int64_t lda, const float *Bp, float *C, int64_t ldc,
                        const struct ia_sgemm_epi *epi, struct ia_pool *pool) {
@@ -447,6 +496,10 @@ int ia_sgemm_prepacked(enum ia_sgemm_path path, int64_t M, int64_t N, int64_t K,
             memset(C + i * ldc, 0, (size_t)N * sizeof(float));
             if (epi && epi->row) epi->row(epi->user, C + i * ldc, 0, N);
         }
+        return IA_OK;
+    }
+    if (M <= 4 && path == IA_SGEMM_AVX512) {
+        sgemm_few_rows(M, N, K, A, lda, Bp, C, ldc, epi, pool);
         return IA_OK;
     }
     int threads = pool ? ia_pool_size(pool) : 1;

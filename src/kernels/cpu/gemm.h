@@ -100,6 +100,11 @@ void ia_sgemm_ukr_avx2(int64_t kc, const float *a, const float *b, float *c, int
                        uintptr_t pf, int add);
 void ia_sgemm_ukr_avx512(int64_t kc, const float *a, const float *b, float *c, int64_t ldc,
                          uintptr_t pf, int add);
+/* C[0..m)[0..n) = A[0..m) (row stride lda) times one packed B sliver of kc
+ * rows (NR = 32 floats each); m <= 4, n <= 32: pre-packed products of a few
+ * rows (a decode step), which read B once in storage order. */
+void ia_sgemm_few_rows_avx512(int64_t m, int64_t kc, const float *a, int64_t lda, const float *b,
+                              float *c, int64_t ldc, int64_t n);
 /* sum_k a[k] * b[k] over n elements, 8-wide / 16-wide FMAs. */
 float ia_sdot_avx2(int64_t n, const float *a, const float *b);
 float ia_sdot_avx512(int64_t n, const float *a, const float *b);

@@ -152,3 +152,55 @@ void ia_sgemv_t_avx512(int64_t N, int64_t K, float alpha, const float *a, const 
     IA_ASSERT(!"AVX-512 matrix-vector called on a CPU without it");
 }
 #endif
+
+#if defined(__x86_64__) || defined(__i386__)
+/* m (1..4) rows of A times one packed sliver of B (kc rows of NR floats):
+ * bound by reading B, which it does front to back once. Two steps of k
+ * per turn into separate accumulators keep 4 chains of FMAs in flight even
+ * for one row. n (1..NR) columns of C are written (masked). */
+__attribute__((target("avx512f,fma"))) void ia_sgemm_few_rows_avx512(int64_t m, int64_t kc,
+                                                                      const float *a,
+                                                                      int64_t lda,
+                                                                      const float *b, float *c,
+                                                                      int64_t ldc, int64_t n) {
+    __m512 s[4][4];
+    for (int i = 0; i < 4; i++)
+        for (int q = 0; q < 4; q++) s[i][q] = _mm512_setzero_ps();
+    int64_t k = 0;
+    for (; k + 2 <= kc; k += 2, b += 2 * NR) {
+        /* 4 KiB ahead; an address only (past the last sliver it is never
+         * read) */
+        uintptr_t ahead = (uintptr_t)b + 4096;
+        for (int q = 0; q < 4; q++) _mm_prefetch((const char *)(ahead + 64u * (unsigned)q), _MM_HINT_T0);
+        __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
+        __m512 b2 = _mm512_loadu_ps(b + NR), b3 = _mm512_loadu_ps(b + NR + 16);
+        for (int i = 0; i < m; i++) {
+            __m512 x0 = _mm512_set1_ps(a[i * lda + k]), x1 = _mm512_set1_ps(a[i * lda + k + 1]);
+            s[i][0] = _mm512_fmadd_ps(x0, b0, s[i][0]);
+            s[i][1] = _mm512_fmadd_ps(x0, b1, s[i][1]);
+            s[i][2] = _mm512_fmadd_ps(x1, b2, s[i][2]);
+            s[i][3] = _mm512_fmadd_ps(x1, b3, s[i][3]);
+        }
+    }
+    if (k < kc) {
+        __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
+        for (int i = 0; i < m; i++) {
+            __m512 x0 = _mm512_set1_ps(a[i * lda + k]);
+            s[i][0] = _mm512_fmadd_ps(x0, b0, s[i][0]);
+            s[i][1] = _mm512_fmadd_ps(x0, b1, s[i][1]);
+        }
+    }
+    __mmask16 m0 = (__mmask16)(n >= 16 ? 0xffffu : (1u << n) - 1u);
+    __mmask16 m1 = (__mmask16)(n >= 32 ? 0xffffu : n <= 16 ? 0u : (1u << (n - 16)) - 1u);
+    for (int i = 0; i < m; i++) {
+        _mm512_mask_storeu_ps(c + i * ldc, m0, _mm512_add_ps(s[i][0], s[i][2]));
+        _mm512_mask_storeu_ps(c + i * ldc + 16, m1, _mm512_add_ps(s[i][1], s[i][3]));
+    }
+}
+#else
+void ia_sgemm_few_rows_avx512(int64_t m, int64_t kc, const float *a, int64_t lda, const float *b,
+                              float *c, int64_t ldc, int64_t n) {
+    (void)m, (void)kc, (void)a, (void)lda, (void)b, (void)c, (void)ldc, (void)n;
+    IA_ASSERT(!"AVX-512 few-rows kernel called on a CPU without it");
+}
+#endif
