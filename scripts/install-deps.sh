@@ -18,6 +18,8 @@ packages=(
   sqlite3 chromium chromium-driver
   # PyTorch for /usr/bin/python3: the reference of tests/conformance/torch_models.sh
   python3-torch
+  # benchmarks only: the BLAS libraries bench/gemm_vs_blas.sh compares our GEMM with
+  libopenblas-dev libdnnl-dev
 )
 
 missing=()
