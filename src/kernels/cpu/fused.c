@@ -150,9 +150,9 @@ static int fmm_compute(struct ia_op_ctx *ctx) {
     int64_t M = (int64_t)(y->numel / (uint64_t)N);
     struct fmm_epi e = {bias ? bias->data : NULL, act};
     struct ia_sgemm_epi epi = {fmm_row, &e};
-    /* A few rows are bound by reading B once: the plain path does that
-     * without the packed layout's row padding. */
-    if (bp && M > 4 && bp->dtype == IA_DTYPE_FLOAT32 &&
+    /* A few rows (a decode step) too: ia_sgemm_prepacked reads the packed
+     * slivers once, in storage order, faster than the plain path reads B. */
+    if (bp && bp->dtype == IA_DTYPE_FLOAT32 &&
         bp->numel == ia_sgemm_packed_b_floats(IA_SGEMM_AUTO, K, N)) {
         rc = ia_sgemm_prepacked(IA_SGEMM_AUTO, M, N, K, a->data, K, bp->data, y->data, N, &epi,
                                 ctx->pool);
