@@ -344,7 +344,7 @@ struct pp_job {
     int64_t lda, ldc, M;
     int64_t k0, K; /* the rows [k0, k0 + K) of op(B) that Bp holds, K per sliver */
     float *C;
-    int64_t jc, nc, n_slices, slice_w;
+    int64_t mc, jc, nc, n_slices, slice_w; /* mc: rows per M block, <= u.mc */
     const struct ia_sgemm_epi *epi;
     float *apack; /* one MC x KC_PP block per thread */
     /* packing path only: op(B), packed a block at a time into bpack */
@@ -365,7 +365,7 @@ static void pp_task(void *vj, int64_t t, int thread) {
     struct pp_job *j = vj;
     const struct ukr_info *u = &j->u;
     int64_t mb = t / j->n_slices, sl = t % j->n_slices;
-    int64_t ic = mb * u->mc, mc = j->M - ic < u->mc ? j->M - ic : u->mc;
+    int64_t ic = mb * j->mc, mc = j->M - ic < j->mc ? j->M - ic : j->mc;
     int64_t n_sl = (j->nc + u->nr - 1) / u->nr;
     int64_t s0 = sl * j->slice_w, s1 = s0 + j->slice_w < n_sl ? s0 + j->slice_w : n_sl;
     if (s0 >= s1) return;
@@ -411,20 +411,26 @@ static void pp_task(void *vj, int64_t t, int thread) {
             j->epi->row(j->epi->user, j->C + (ic + r) * j->ldc + col0, col0, cols);
 }
 
-/* Split the current column block into N slices: a few tasks per thread so
- * uneven progress (a shared machine) evens out, without slices so thin
- * that re-packing A for each costs much. */
+/* Split the current column block into N slices: two tasks per thread so
+ * uneven progress (a shared machine) evens out, or one where that would
+ * leave slices under 8 slivers (each task packs its A block: at M 128,
+ * N 768, K 3072 that is a tenth of a 6-sliver task's time). */
 static void pp_slices(struct pp_job *j, int threads, int64_t m_blocks) {
     int64_t n_sl = (j->nc + j->u.nr - 1) / j->u.nr;
     int64_t want = threads > 1 ? (2 * threads + m_blocks - 1) / m_blocks : 1;
+    if (want > 1 && n_sl / want < 8) want = (threads + m_blocks - 1) / m_blocks;
     if (want > n_sl) want = n_sl;
-    if (want > 1 && n_sl / want < 4) want = n_sl / 4 > 1 ? n_sl / 4 : 1;
     j->slice_w = (n_sl + want - 1) / want;
     j->n_slices = (n_sl + j->slice_w - 1) / j->slice_w;
 }
 
 static void pp_run(struct pp_job *j, struct ia_pool *pool, int threads) {
-    int64_t m_blocks = (j->M + j->u.mc - 1) / j->u.mc;
+    /* M blocks of equal size (in whole slivers) rather than full ones and
+     * a remnant, so tasks cost alike: 1024 rows as 8 x 128, not 7 x 144 +
+     * 16; 197 as 108 + 89, not 144 + 53 */
+    int64_t mr = j->u.mr, m_blocks = (j->M + j->u.mc - 1) / j->u.mc;
+    j->mc = ((j->M + m_blocks - 1) / m_blocks + mr - 1) / mr * mr;
+    m_blocks = (j->M + j->mc - 1) / j->mc;
     pp_slices(j, threads, m_blocks);
     int64_t tasks = m_blocks * j->n_slices;
     if (pool && tasks > 1)
