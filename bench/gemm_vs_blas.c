@@ -150,7 +150,8 @@ int main(int argc, char **argv) {
 #endif
 #ifdef HAVE_DNNL
     const dnnl_version_t *v = dnnl_version();
-    printf("onednn: %d.%d.%d (%s)\n", v->major, v->minor, v->patch, v->cpu_runtime == DNNL_RUNTIME_OMP ? "OpenMP" : "other runtime");
+    printf("onednn: %d.%d.%d (%s)\n", v->major, v->minor, v->patch,
+           v->cpu_runtime == DNNL_RUNTIME_OMP ? "OpenMP" : "other runtime");
 #endif
     printf("ours: %s micro-kernel\n", ia_sgemm_path_name(IA_SGEMM_AUTO));
     for (int c = 0; c < n_counts; c++) {

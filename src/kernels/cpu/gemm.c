@@ -2,7 +2,7 @@
  * micro-kernel (see gemm.h for the layout and the contract).
  *
  * Loop nest, outermost first:
- *   jc over N in column blocks   B block (all of K x NC) packed once, shared
+ *   jc over N in column blocks   B block (K x some columns) packed once, shared
  *                                by all threads (pre-packed weights: done once
  *                                at load; ia_sgemm: per call, PACK_B_FLOATS)
  *     task = (M block of MC rows, N slice of the block)   spread over the pool

@@ -9,7 +9,7 @@
  * beta == 0 ignores C's old contents (NaN in C does not survive).
  *
  * Design (after GotoBLAS/BLIS): B is packed a column block at a time (all
- * of K) into NR-wide column slivers, A an MC x KC block at a time into
+ * of K, or panels of it) into NR-wide column slivers, A an MC x KC block into
  * MR-tall row slivers (scaled by alpha), and a register-blocked MR x NR
  * micro-kernel adds their product into C. The micro-kernel is picked at
  * run time: an AVX-512 or AVX2 FMA one where the CPU has it, a plain C one
@@ -54,10 +54,10 @@ enum ia_sgemm_path ia_sgemm_best_path(void);
 /* Inference multiplies by the same weights every run, so their packing is
  * done once (graph fusion, src/graph/fuse.c) instead of in every call:
  * ia_sgemm_pack_b writes op(B) (K x N) in exactly the order the blocked
- * driver reads it (per NC column block, per KC row panel, NR-wide zero-
- * padded slivers) for `path`'s micro-kernel (AUTO: the best path; REF has
- * no packed form and is refused with IA_EUNSUPPORTED). dst holds
- * ia_sgemm_packed_b_floats(path, K, N) floats. */
+ * driver reads it (per NC column block, NR-wide zero-padded slivers each
+ * holding all K rows of its columns) for `path`'s micro-kernel (AUTO: the
+ * best path; REF has no packed form and is refused with IA_EUNSUPPORTED).
+ * dst holds ia_sgemm_packed_b_floats(path, K, N) floats. */
 size_t ia_sgemm_packed_b_floats(enum ia_sgemm_path path, int64_t K, int64_t N);
 int ia_sgemm_pack_b(enum ia_sgemm_path path, int transB, int64_t K, int64_t N, const float *B,
                     int64_t ldb, float *dst);
@@ -72,7 +72,8 @@ struct ia_sgemm_epi {
 /* C (M x N, row stride ldc) = A (M x K, row stride lda) * B, with B packed
  * by ia_sgemm_pack_b for the same path, K and N; then epi (may be NULL)
  * over every element of C once. C's old contents are ignored. IA_ENOMEM
- * when the A packing buffers cannot be had. */
+ * when the A packing buffers cannot be had. Up to 4 rows (a decode step)
+ * on the AVX-512 path read each packed sliver once, in storage order. */
 int ia_sgemm_prepacked(enum ia_sgemm_path path, int64_t M, int64_t N, int64_t K, const float *A,
                        int64_t lda, const float *Bp, float *C, int64_t ldc,
                        const struct ia_sgemm_epi *epi, struct ia_pool *pool);

@@ -32,10 +32,10 @@ __attribute__((target("avx2,fma"))) void ia_sgemm_ukr_avx2(int64_t kc, const flo
     {                                                                        \
         float *ci = c + (i) * ldc;                                           \
         if (add) {                                                           \
-            c##i##0 = _mm256_add_ps(_mm256_loadu_ps(ci), c##i##0);               \
-            c##i##1 = _mm256_add_ps(_mm256_loadu_ps(ci + 8), c##i##1);          \
+            c##i##0 = _mm256_add_ps(_mm256_loadu_ps(ci), c##i##0);           \
+            c##i##1 = _mm256_add_ps(_mm256_loadu_ps(ci + 8), c##i##1);       \
         }                                                                    \
-        _mm256_storeu_ps(ci, c##i##0);                                        \
+        _mm256_storeu_ps(ci, c##i##0);                                       \
         _mm256_storeu_ps(ci + 8, c##i##1);                                   \
     }
     W(0) W(1) W(2) W(3) W(4) W(5)
