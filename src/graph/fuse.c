@@ -3,7 +3,8 @@
  * small ops, each a pass over memory. This pass finds those chains and
  * puts one "ai.ia.fused" node (src/kernels/cpu/fused.c) in their place:
  *
- *   MatMul(A, W) -> Add(., b) [-> GELU]      FusedMatMul(A, W, b, Wpacked)
+ *   MatMul(A, W) [-> Add(., b)] [-> GELU]    FusedMatMul(A, W, b, Wpacked)
+ *       (a bare MatMul too, unless A is known to have 4 rows or fewer)
  *       W a float32 2-D constant; b a constant of N elements; GELU as
  *       torch exports it: erf form Div(x, sqrt2) Erf Add(1) Mul(x, .)
  *       Mul(0.5), or tanh form Mul(x,x) Mul(x,.) Mul(0.044715) Add(x,.)
@@ -287,6 +288,14 @@ static int match_gelu(struct fuse_ctx *c, int x, struct ia_graph_node **chain, s
     return 0;
 }
 
+/* A's shape is known and it has at most 4 rows (all dims but the last). */
+static int few_rows(const struct ia_graph *g, int a) {
+    const struct ia_graph_value *av = &g->values[a];
+    if (!av->shape_known || av->t.rank < 1) return 0;
+    int64_t k = av->t.dims[av->t.rank - 1];
+    return k > 0 && av->t.numel / (uint64_t)k <= 4;
+}
+
 static int fuse_matmul(struct fuse_ctx *c, struct ia_graph_node *mm) {
     struct ia_graph *g = c->g;
     if (!is_op(mm, "MatMul") || mm->n_in != 2 || mm->n_out != 1) return IA_OK;
@@ -307,7 +316,11 @@ static int fuse_matmul(struct fuse_ctx *c, struct ia_graph_node *mm) {
         }
     }
     if (!g->values[y].is_output) act = match_gelu(c, y, chain, &n, &y);
-    if (n == 1) return IA_OK; /* a bare MatMul: leave it (it may have rank-1 A etc.) */
+    /* A bare MatMul gains from the packed weight too (GPT-2's 768 x 50257
+     * logits product packed B in every run), unless A is known to have a
+     * few rows: those products read B as it is (see fmm_compute) and the
+     * packed copy would only cost memory. */
+    if (n == 1 && few_rows(g, a)) return IA_OK;
     int packed;
     int rc = add_packed(c, w, &packed);
     if (rc) return rc;
@@ -606,6 +619,9 @@ static int rank_ge1(struct fuse_ctx *c, int v) {
     const struct ia_graph_value *gv = &c->g->values[v];
     if (gv->shape_known) return gv->t.rank >= 1 && gv->t.dtype == IA_DTYPE_FLOAT32;
     struct ia_graph_node *p = prod(c, v);
+    if (p && !p->folded && !strcmp(p->src->domain, "ai.ia.fused") &&
+        !strcmp(p->src->op_type, "FusedMatMul"))
+        return 1; /* A's shape with the last dim N: A has rank >= 1 */
     return p && (is_op(p, "Conv") || is_op(p, "ConvTranspose") || is_op(p, "BatchNormalization") ||
                  is_op(p, "MatMul") || is_op(p, "Gemm") || is_op(p, "Resize") ||
                  is_op(p, "Concat") || is_op(p, "GlobalAveragePool") || is_op(p, "MaxPool") ||
