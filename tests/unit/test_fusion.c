@@ -468,6 +468,36 @@ static void test_shared_values_not_fused(void) {
     ia_model_free(md);
 }
 
+/* Residual Adds after a MatMul: x + LN(x)-style (a value of the product's
+ * shape, added on each tile, either operand order) and a [1, N] constant
+ * that broadcasts (added after the product); 1 row (the unpacked path) to
+ * 150, 1 and 2 threads. */
+static void test_residual_add(void) {
+    const int64_t K = 40, N = 50;
+    struct mb m;
+    mb_init(&m);
+    const char *h0 = mb_layernorm(&m, "x", K, 1e-5f);
+    const char *lin = mb_linear(&m, h0, K, K, 1);
+    mb_node(&m, "Add", 2, A(h0, lin), "r1");
+    int64_t wd[2] = {K, N}, cd[2] = {1, N};
+    float *w = malloc(sizeof(float) * (size_t)(K * N)), c[50];
+    fill(w, (size_t)(K * N), 0.5f);
+    fill(c, (size_t)N, 1.0f);
+    mb_const(&m, "w2", 2, wd, w);
+    mb_const(&m, "c2", 2, cd, c);
+    free(w);
+    mb_node(&m, "MatMul", 2, A("r1", "w2"), "m2");
+    mb_node(&m, "Add", 2, A("m2", "c2"), "y");
+    struct ia_model *md = mb_finish(&m, "x", K, "y", N);
+    size_t live;
+    CHECK_EQ_INT(count_fused_live(md, &live), 3); /* LayerNorm, 2 MatMuls with their Adds */
+    CHECK_EQ_INT(live, 3);
+    const int64_t rows[] = {1, 5, 37, 150};
+    for (size_t i = 0; i < 4; i++)
+        for (int th = 1; th <= 2; th++) CHECK(fused_vs_plain(md, rows[i], K, th) <= 1.0);
+    ia_model_free(md);
+}
+
 /* A bare MatMul by a constant weight: a FusedMatMul with the packed weight
  * (GPT-2's logits product), same numbers from 1 row (the unpacked path)
  * to 150 (two M blocks). */
@@ -613,5 +643,5 @@ static void test_fused_ops_reject_bad_input(void) {
 }
 
 TEST_MAIN(T(test_block_matches_unfused), T(test_attention_matches_unfused),
-          T(test_elementwise_chain), T(test_shared_values_not_fused), T(test_bare_matmul), T(test_prepacked_gemm),
+          T(test_elementwise_chain), T(test_shared_values_not_fused), T(test_bare_matmul), T(test_residual_add), T(test_prepacked_gemm),
           T(test_gelu_approximations), T(test_fused_ops_reject_bad_input))
