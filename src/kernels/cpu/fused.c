@@ -291,14 +291,26 @@ fln_row(void *vj, int64_t r, int thread) {
     for (int i = 0; i < 16; i++) var += acc2[i];
     for (int64_t i = n16; i < n; i++) var += (double)(x[i] - mean) * (x[i] - mean);
     float inv = (float)(1.0 / sqrt(var / (double)n + (double)j->eps));
-    if (j->g && j->b)
-        for (int64_t i = 0; i < n; i++) y[i] = (x[i] - mean) * inv * j->g[i] + j->b[i];
-    else if (j->g)
-        for (int64_t i = 0; i < n; i++) y[i] = (x[i] - mean) * inv * j->g[i];
-    else if (j->b)
-        for (int64_t i = 0; i < n; i++) y[i] = (x[i] - mean) * inv + j->b[i];
-    else
-        for (int64_t i = 0; i < n; i++) y[i] = (x[i] - mean) * inv;
+    /* 16 at a time by hand: GCC's -O2 cost model will not vectorise a loop
+     * that needs an alias check between y, x, g and b. */
+    const float *g = j->g, *b = j->b;
+    int64_t i = 0;
+    for (; i < n16; i += 16) {
+        v16f v, gv = {0}, bv = {0};
+        memcpy(&v, x + i, sizeof v);
+        if (g) memcpy(&gv, g + i, sizeof gv);
+        if (b) memcpy(&bv, b + i, sizeof bv);
+        v = (v - mean) * inv;
+        if (g) v *= gv;
+        if (b) v += bv;
+        memcpy(y + i, &v, sizeof v);
+    }
+    for (; i < n; i++) {
+        float v = (x[i] - mean) * inv;
+        if (g) v *= g[i];
+        if (b) v += b[i];
+        y[i] = v;
+    }
 }
 
 static int fln_compute(struct ia_op_ctx *ctx) {

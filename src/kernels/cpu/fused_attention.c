@@ -137,12 +137,17 @@ softmax_row(float *sr, int64_t n, const float *mr, int64_t mk) {
         memcpy(sr + c, &v, sizeof v);
         acc += v;
     }
+    if (c < n) { /* the tail in one padded vector: lanes past n exp to 0 */
+        v16f v;
+        for (int i = 0; i < 16; i++) v[i] = -INFINITY;
+        memcpy(&v, sr + c, (size_t)(n - c) * sizeof(float));
+        v -= mx;
+        v_exp(&v);
+        memcpy(sr + c, &v, (size_t)(n - c) * sizeof(float));
+        acc += v;
+    }
     double sum = 0.0;
     for (int i = 0; i < 16; i++) sum += acc[i];
-    for (; c < n; c++) {
-        sr[c] = expf(sr[c] - mx);
-        sum += sr[c];
-    }
     float inv = (float)(1.0 / sum);
     for (c = 0; c < n; c++) sr[c] *= inv;
 }
