@@ -170,12 +170,32 @@ add_rows(float *c, const float *x, int64_t n) {
     for (; j < n; j++) c[j] += x[j];
 }
 
+/* c += x + z in one pass (bias and residual, no activation between). */
+__attribute__((target_clones("avx512f", "arch=haswell", "default"))) static void
+add_rows2(float *c, const float *x, const float *z, int64_t n) {
+    int64_t j = 0;
+    for (; j + 16 <= n; j += 16) {
+        v16f a, b, d;
+        memcpy(&a, c + j, sizeof a);
+        memcpy(&b, x + j, sizeof b);
+        memcpy(&d, z + j, sizeof d);
+        a = (a + b) + d;
+        memcpy(c + j, &a, sizeof a);
+    }
+    for (; j < n; j++) c[j] = (c[j] + x[j]) + z[j];
+}
+
 static void fmm_row(const void *user, float *c, int64_t col0, int64_t n) {
     const struct fmm_epi *e = user;
+    const float *res = e->res ? e->res + (c - e->y) : NULL;
+    if (e->bias && res && e->act == ACT_NONE) {
+        add_rows2(c, e->bias + col0, res, n);
+        return;
+    }
     if (e->bias) add_rows(c, e->bias + col0, n);
     if (e->act == ACT_GELU_ERF) ia_fused_gelu_erf(c, n);
     if (e->act == ACT_GELU_TANH) ia_fused_gelu_tanh(c, n);
-    if (e->res) add_rows(c, e->res + (c - e->y), n);
+    if (res) add_rows(c, res, n);
 }
 
 static void add_f32(void *out, const void *const *in, const int64_t *is, int64_t n,
