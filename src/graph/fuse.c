@@ -3,7 +3,10 @@
  * small ops, each a pass over memory. This pass finds those chains and
  * puts one "ai.ia.fused" node (src/kernels/cpu/fused.c) in their place:
  *
- *   MatMul(A, W) -> Add(., b) [-> GELU]      FusedMatMul(A, W, b, Wpacked)
+ *   MatMul(A, W) [-> Add(., b)] [-> GELU] [-> Add(., R)]
+ *                                            FusedMatMul(A, W, b, Wpacked, R)
+ *       (a bare MatMul too, unless A is known to have 4 rows or fewer;
+ *       R: a transformer's residual, any float32 value)
  *       W a float32 2-D constant; b a constant of N elements; GELU as
  *       torch exports it: erf form Div(x, sqrt2) Erf Add(1) Mul(x, .)
  *       Mul(0.5), or tanh form Mul(x,x) Mul(x,.) Mul(0.044715) Add(x,.)
@@ -111,12 +114,11 @@ static int mean_last(const struct ia_graph_node *nd) {
 /* ---- building the fused node ------------------------------------------------------ */
 
 struct fused_block {
-    int in[4]; /* first: the block is freed as the node's `in` */
+    int in[5]; /* first: the block is freed as the node's `in` */
     int out[1];
-    int pad_;
     struct ia_onnx_node node;
     struct ia_onnx_attr attrs[5];
-    const char *in_names[4];
+    const char *in_names[5];
     const char *out_names[1];
     char names[];
 };
@@ -287,6 +289,14 @@ static int match_gelu(struct fuse_ctx *c, int x, struct ia_graph_node **chain, s
     return 0;
 }
 
+/* A's shape is known and it has at most 4 rows (all dims but the last). */
+static int few_rows(const struct ia_graph *g, int a) {
+    const struct ia_graph_value *av = &g->values[a];
+    if (!av->shape_known || av->t.rank < 1) return 0;
+    int64_t k = av->t.dims[av->t.rank - 1];
+    return k > 0 && av->t.numel / (uint64_t)k <= 4;
+}
+
 static int fuse_matmul(struct fuse_ctx *c, struct ia_graph_node *mm) {
     struct ia_graph *g = c->g;
     if (!is_op(mm, "MatMul") || mm->n_in != 2 || mm->n_out != 1) return IA_OK;
@@ -307,13 +317,30 @@ static int fuse_matmul(struct fuse_ctx *c, struct ia_graph_node *mm) {
         }
     }
     if (!g->values[y].is_output) act = match_gelu(c, y, chain, &n, &y);
-    if (n == 1) return IA_OK; /* a bare MatMul: leave it (it may have rank-1 A etc.) */
+    /* A residual Add after it (y + x of y's shape, or anything that
+     * broadcasts): added on each tile too. */
+    int res = -1;
+    if (!g->values[y].is_output && (add = sole_reader(c, y)) && is_op(add, "Add") &&
+        add->n_in == 2 && add->in[0] != add->in[1]) {
+        int r = other_in(add, y);
+        if (r >= 0 && (!g->values[r].shape_known || g->values[r].t.dtype == IA_DTYPE_FLOAT32)) {
+            res = r;
+            chain[n++] = add;
+            y = out0(add);
+        }
+    }
+    /* A bare MatMul gains from the packed weight too (GPT-2's 768 x 50257
+     * logits product packed B in every run), unless A is known to have a
+     * few rows: those products read B as it is (see fmm_compute) and the
+     * packed copy would only cost memory. */
+    if (n == 1 && few_rows(g, a)) return IA_OK;
     int packed;
     int rc = add_packed(c, w, &packed);
     if (rc) return rc;
-    int in[4] = {a, w, bias, packed};
+    int in[5] = {a, w, bias, packed, res};
     struct ia_onnx_attr at = {.name = "act", .type = IA_ONNX_ATTR_INT, .i = act};
-    return put_fused(c, &g->nodes[g->values[y].producer], chain, n, "FusedMatMul", in, 4, &at, 1);
+    return put_fused(c, &g->nodes[g->values[y].producer], chain, n, "FusedMatMul", in,
+                     res >= 0 ? 5 : 4, &at, 1);
 }
 
 static int fuse_layernorm(struct fuse_ctx *c, struct ia_graph_node *dv) {
@@ -606,6 +633,9 @@ static int rank_ge1(struct fuse_ctx *c, int v) {
     const struct ia_graph_value *gv = &c->g->values[v];
     if (gv->shape_known) return gv->t.rank >= 1 && gv->t.dtype == IA_DTYPE_FLOAT32;
     struct ia_graph_node *p = prod(c, v);
+    if (p && !p->folded && !strcmp(p->src->domain, "ai.ia.fused") &&
+        !strcmp(p->src->op_type, "FusedMatMul"))
+        return 1; /* A's shape with the last dim N: A has rank >= 1 */
     return p && (is_op(p, "Conv") || is_op(p, "ConvTranspose") || is_op(p, "BatchNormalization") ||
                  is_op(p, "MatMul") || is_op(p, "Gemm") || is_op(p, "Resize") ||
                  is_op(p, "Concat") || is_op(p, "GlobalAveragePool") || is_op(p, "MaxPool") ||

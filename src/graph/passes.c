@@ -347,6 +347,39 @@ static int by_offset(const void *a, const void *b) {
     return x < y ? -1 : x > y;
 }
 
+static int plannable(const struct ia_graph_value *v) {
+    return v->kind == IA_VALUE_NODE && !v->is_const && v->shape_known &&
+           v->t.dtype != IA_DTYPE_STRING && v->producer >= 0;
+}
+
+/* Ops whose output is their input's bytes under another shape: when the
+ * input dies at the node, the output may take the input's place and the
+ * kernel's copy is skipped (it copies nothing onto itself). */
+static int is_view_op(const struct ia_graph_node *nd) {
+    static const char *const ops[] = {"Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity"};
+    if (nd->folded || nd->n_in < 1 || nd->n_out != 1 || nd->src->domain[0]) return 0;
+    for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
+        if (!strcmp(nd->src->op_type, ops[i])) return 1;
+    return 0;
+}
+
+/* root[v]: the value whose arena slot v shares (itself for most): a view
+ * op's output joins its input's slot when the input is last read there. */
+static void plan_views(const struct ia_graph *g, int *root) {
+    for (size_t i = 0; i < g->n_values; i++) root[i] = (int)i;
+    for (size_t i = 0; i < g->n_nodes; i++) {
+        const struct ia_graph_node *nd = &g->nodes[i];
+        if (!is_view_op(nd)) continue;
+        int x = nd->in[0], y = nd->out[0];
+        if (x < 0 || y < 0) continue;
+        const struct ia_graph_value *xv = &g->values[x], *yv = &g->values[y];
+        if (!plannable(xv) || !plannable(yv) || xv->last_use != (int)i || xv->is_output ||
+            xv->t.nbytes != yv->t.nbytes)
+            continue;
+        root[y] = root[x];
+    }
+}
+
 int ia_graph_plan(struct ia_graph *g) {
     g->arena_bytes = 0;
     size_t n = 0;
@@ -354,26 +387,40 @@ int ia_graph_plan(struct ia_graph *g) {
         g->values[i].offset = -1;
         g->values[i].plan_bytes = 0;
     }
-    struct plan_item *items = ia_malloc((g->n_values ? g->n_values : 1) * sizeof *items);
+    size_t nv = g->n_values ? g->n_values : 1;
+    struct plan_item *items = ia_malloc(nv * sizeof *items);
     /* (offset, end) pairs of placed items that overlap the one being placed */
-    int64_t *busy = ia_malloc((g->n_values ? g->n_values : 1) * 2 * sizeof *busy);
-    if (!items || !busy) {
+    int64_t *busy = ia_malloc(nv * 2 * sizeof *busy);
+    int *root = ia_malloc(nv * sizeof *root), *item_of = ia_malloc(nv * sizeof *item_of);
+    if (!items || !busy || !root || !item_of) {
         ia_free(items);
         ia_free(busy);
+        ia_free(root);
+        ia_free(item_of);
         return ia_error_set(IA_ENOMEM, "out of memory");
     }
+    plan_views(g, root);
+    /* One item per slot: a root and the views that share it, from the
+     * root's producer to the last view's last use. */
     for (size_t i = 0; i < g->n_values; i++) {
         const struct ia_graph_value *v = &g->values[i];
-        if (v->kind != IA_VALUE_NODE || v->is_const || !v->shape_known ||
-            v->t.dtype == IA_DTYPE_STRING || v->producer < 0)
-            continue;
+        item_of[i] = -1;
+        if (!plannable(v)) continue;
         uint64_t size =
             (v->t.nbytes + IA_GRAPH_PLAN_ALIGN - 1) & ~(uint64_t)(IA_GRAPH_PLAN_ALIGN - 1);
+        if (root[i] != (int)i) continue;
+        item_of[i] = (int)n;
         items[n].id = (int)i;
         items[n].start = v->producer;
         items[n].end = v->last_use > v->producer ? v->last_use : v->producer;
         items[n].size = size;
         n++;
+    }
+    for (size_t i = 0; i < g->n_values; i++) {
+        const struct ia_graph_value *v = &g->values[i];
+        if (root[i] == (int)i || !plannable(v)) continue;
+        struct plan_item *it = &items[item_of[root[i]]];
+        if (v->last_use > it->end) it->end = v->last_use;
     }
     qsort(items, n, sizeof *items, by_size_desc);
     uint64_t arena = 0;
@@ -399,8 +446,15 @@ int ia_graph_plan(struct ia_graph *g) {
         g->values[it->id].plan_bytes = it->size;
         if ((uint64_t)off + it->size > arena) arena = (uint64_t)off + it->size;
     }
+    for (size_t i = 0; i < g->n_values; i++)
+        if (root[i] != (int)i && plannable(&g->values[i])) {
+            g->values[i].offset = g->values[root[i]].offset;
+            g->values[i].plan_bytes = g->values[root[i]].plan_bytes;
+        }
     g->arena_bytes = arena;
     ia_free(items);
     ia_free(busy);
+    ia_free(root);
+    ia_free(item_of);
     return IA_OK;
 }

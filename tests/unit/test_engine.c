@@ -479,6 +479,54 @@ static void test_scan(void) {
     }
 }
 
+/* Concat and Split big enough to be split over the pool (a decode step's
+ * KV cache, GPT-2's q/k/v): every element lands where it belongs, with 1
+ * and 3 threads. */
+static void test_big_copies_on_the_pool(void) {
+    enum { H = 12, S = 500, D = 64 };
+    struct ia_onnx_builder *b = mb_new(17);
+    int64_t da[3] = {H, S, D}, db[3] = {H, 1, D}, dc[3] = {H, S + 1, D}, d0[3] = {H, S + 1, 48},
+            d1[3] = {H, S + 1, 16}, two = 2, sizes[2] = {48, 16};
+    mb_io(b, 1, "a", IA_DTYPE_FLOAT32, 3, da, NULL);
+    mb_io(b, 1, "b", IA_DTYPE_FLOAT32, 3, db, NULL);
+    mb_io(b, 0, "c", IA_DTYPE_FLOAT32, 3, dc, NULL);
+    mb_io(b, 0, "s0", IA_DTYPE_FLOAT32, 3, d0, NULL);
+    mb_io(b, 0, "s1", IA_DTYPE_FLOAT32, 3, d1, NULL);
+    ia_onnx_builder_add_initializer(b, "sizes", IA_DTYPE_INT64, 1, &two, sizes, sizeof sizes);
+    struct ia_onnx_attr ax1 = {.name = "axis", .type = IA_ONNX_ATTR_INT, .i = 1},
+                        ax2 = {.name = "axis", .type = IA_ONNX_ATTR_INT, .i = 2};
+    mb_node(b, "Concat", 2, A("a", "b"), 1, A("c"), 1, &ax1);
+    mb_node(b, "Split", 2, A("c", "sizes"), 2, A("s0", "s1"), 1, &ax2);
+    struct ia_model *m = mb_load(b);
+    float *xa = malloc(sizeof(float) * H * S * D), xb[H * D];
+    REQUIRE(xa);
+    for (int i = 0; i < H * S * D; i++) xa[i] = (float)i;
+    for (int i = 0; i < H * D; i++) xb[i] = -(float)i - 1.0f;
+    struct ia_tensor ta = tens(IA_DTYPE_FLOAT32, 3, da, xa), tb = tens(IA_DTYPE_FLOAT32, 3, db, xb);
+    const struct ia_tensor *ins[2] = {&ta, &tb};
+    for (int th = 1; th <= 3; th += 2) {
+        struct ia_session *s = NULL;
+        struct ia_session_opts o = {.threads = th};
+        REQUIRE(ia_session_create(m, &o, &s) == IA_OK);
+        struct ia_tensor *const *y;
+        REQUIRE(ia_session_run(s, 2, A("a", "b"), ins, 3, &y) == IA_OK);
+        const float *c = y[0]->data, *s0 = y[1]->data, *s1 = y[2]->data;
+        long bad = 0;
+        for (int h = 0; h < H; h++)
+            for (int r = 0; r <= S; r++)
+                for (int d = 0; d < D; d++) {
+                    float want = r < S ? xa[(h * S + r) * D + d] : xb[h * D + d];
+                    size_t at = ((size_t)h * (S + 1) + (size_t)r);
+                    bad += c[at * D + (size_t)d] != want;
+                    bad += (d < 48 ? s0[at * 48 + (size_t)d] : s1[at * 16 + (size_t)d - 48]) != want;
+                }
+        CHECK_EQ_INT(bad, 0);
+        ia_session_destroy(s);
+    }
+    free(xa);
+    ia_model_free(m);
+}
+
 static void test_alloc_failures(void) {
     struct ia_model *m = add_model();
     int ok = 0;
@@ -672,5 +720,5 @@ static void test_tensor_io_hostile(void) {
 
 TEST_MAIN(T(test_run_and_rerun_with_new_shapes), T(test_input_errors),
           T(test_unsupported_ops_at_create), T(test_basic_ops), T(test_if_from_file), T(test_loop),
-          T(test_scan), T(test_alloc_failures), T(test_tensor_io_round_trips),
+          T(test_scan), T(test_big_copies_on_the_pool), T(test_alloc_failures), T(test_tensor_io_round_trips),
           T(test_tensor_io_hostile))

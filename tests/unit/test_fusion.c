@@ -276,8 +276,9 @@ static void test_block_matches_unfused(void) {
  * [B,1,1,S] mask input. GPT-2 style (gpt = 1): k Transpose(0,2,1,3) is a
  * graph output (the KV cache) and Transpose(0,1,3,2) feeds the MatMul, a
  * causal [S,S] constant mask. Then Transpose back and Reshape. */
-static struct ia_model *mb_attention(int gpt, int64_t S) {
-    enum { B = 2, H = 3, D = 8, E = H * D };
+static struct ia_model *mb_attention(int gpt, int64_t S, int64_t D) {
+    enum { B = 2, H = 3 };
+    const int64_t E = H * D;
     struct mb m;
     mb_init(&m);
     int64_t shp[4] = {0, 0, H, D}, shp_d[1] = {4}, back[3] = {0, 0, E}, back_d[1] = {3};
@@ -343,56 +344,61 @@ static struct ia_model *mb_attention(int gpt, int64_t S) {
     return md;
 }
 
+/* Sequences: 1 and 5 (few query rows: the ia_sgemm path), 13 (AVX-512
+ * blocks of 8, 4 and 1 rows), 40 (two blocks of query rows), 100 (keys in
+ * three 32-wide panels and a 16-wide one). Head sizes 8, 20 and 40: the
+ * P V columns in masked pieces. 4 threads split each head's rows. */
 static void test_attention_matches_unfused(void) {
-    const int64_t seqs[] = {1, 5, 40}; /* 40: two blocks of query rows */
-    for (int gpt = 0; gpt < 2; gpt++)
-        for (size_t si = 0; si < 3; si++) {
-            int64_t S = seqs[si];
-            struct ia_model *md = mb_attention(gpt, S);
-            size_t live;
-            CHECK_EQ_INT(count_fused_live(md, &live), 4); /* attention + q, k, v projections */
-            CHECK_EQ_INT(live, 4 + 3 + 1 + gpt); /* + 3 head Reshapes, the merge Reshape, GPT's present_k Transpose */
-            enum { B = 2, E = 24 };
-            float *x = malloc(sizeof(float) * (size_t)(B * S * E)), mask[B * 64];
-            fill(x, (size_t)(B * S * E), 1.0f);
-            for (int64_t i = 0; i < B * S; i++) mask[i] = (i % 7 == 3) ? -1e4f : 0.0f;
-            struct ia_tensor tx = {0}, tm = {0};
-            int64_t dx[3] = {B, S, E}, dm[4] = {B, 1, 1, S};
-            ia_tensor_set_shape(&tx, IA_DTYPE_FLOAT32, 3, dx);
-            ia_tensor_set_shape(&tm, IA_DTYPE_FLOAT32, 4, dm);
-            tx.data = x;
-            tm.data = mask;
-            const struct ia_tensor *ins[2] = {&tx, &tm};
-            for (int th = 1; th <= 2; th++) {
-                struct ia_session *sf = NULL, *sp = NULL;
-                struct ia_session_opts of = {.threads = th}, op = {.threads = th, .no_fold = 1};
-                REQUIRE(ia_session_create(md, &of, &sf) == IA_OK);
-                REQUIRE(ia_session_create(md, &op, &sp) == IA_OK);
-                struct ia_tensor *const *yf, *const *yp;
-                size_t n_out = gpt ? 2 : 1, n_in = gpt ? 1 : 2;
-                int rf = ia_session_run(sf, n_in, A("x", "mask"), ins, n_out, &yf);
-                if (rf) fprintf(stderr, "fused run: %s\n", ia_error_msg());
-                REQUIRE(rf == IA_OK);
-                REQUIRE(ia_session_run(sp, n_in, A("x", "mask"), ins, n_out, &yp) == IA_OK);
-                for (size_t o = 0; o < n_out; o++) {
-                    REQUIRE(yf[o]->numel == yp[o]->numel);
-                    double worst = 0;
-                    const float *a = yf[o]->data, *b = yp[o]->data;
-                    for (uint64_t i = 0; i < yf[o]->numel; i++) {
-                        double e = fabs((double)a[i] - b[i]) / (1e-5 + 1e-4 * fabs(b[i]));
-                        if (!(e <= worst)) worst = e;
-                    }
-                    if (worst > 1.0)
-                        fprintf(stderr, "gpt %d S %lld threads %d output %zu: error %g\n", gpt,
-                                (long long)S, th, o, worst);
-                    CHECK(worst <= 1.0);
+    const int64_t seqs[] = {1, 5, 13, 40, 100}, heads[] = {8, 20, 40};
+    for (int c = 0; c < 2 * 5 * 3; c++) { /* gpt x seqs x heads */
+        int gpt = c / 15;
+        int64_t S = seqs[c / 3 % 5], D = heads[c % 3];
+        struct ia_model *md = mb_attention(gpt, S, D);
+        size_t live;
+        CHECK_EQ_INT(count_fused_live(md, &live), 4); /* attention + q, k, v projections */
+        CHECK_EQ_INT(live, 4 + 3 + 1 + gpt); /* + 3 head Reshapes, the merge Reshape, GPT's present_k Transpose */
+        enum { B = 2 };
+        const int64_t E = 3 * D;
+        float *x = malloc(sizeof(float) * (size_t)(B * S * E)), mask[B * 128];
+        fill(x, (size_t)(B * S * E), 1.0f);
+        for (int64_t i = 0; i < B * S; i++) mask[i] = (i % 7 == 3) ? -1e4f : 0.0f;
+        struct ia_tensor tx = {0}, tm = {0};
+        int64_t dx[3] = {B, S, E}, dm[4] = {B, 1, 1, S};
+        ia_tensor_set_shape(&tx, IA_DTYPE_FLOAT32, 3, dx);
+        ia_tensor_set_shape(&tm, IA_DTYPE_FLOAT32, 4, dm);
+        tx.data = x;
+        tm.data = mask;
+        const struct ia_tensor *ins[2] = {&tx, &tm};
+        for (int th = 1; th <= 4; th *= 2) {
+            struct ia_session *sf = NULL, *sp = NULL;
+            struct ia_session_opts of = {.threads = th}, op = {.threads = th, .no_fold = 1};
+            REQUIRE(ia_session_create(md, &of, &sf) == IA_OK);
+            REQUIRE(ia_session_create(md, &op, &sp) == IA_OK);
+            struct ia_tensor *const *yf, *const *yp;
+            size_t n_out = gpt ? 2 : 1, n_in = gpt ? 1 : 2;
+            int rf = ia_session_run(sf, n_in, A("x", "mask"), ins, n_out, &yf);
+            if (rf) fprintf(stderr, "fused run: %s\n", ia_error_msg());
+            REQUIRE(rf == IA_OK);
+            REQUIRE(ia_session_run(sp, n_in, A("x", "mask"), ins, n_out, &yp) == IA_OK);
+            for (size_t o = 0; o < n_out; o++) {
+                REQUIRE(yf[o]->numel == yp[o]->numel);
+                double worst = 0;
+                const float *a = yf[o]->data, *b = yp[o]->data;
+                for (uint64_t i = 0; i < yf[o]->numel; i++) {
+                    double e = fabs((double)a[i] - b[i]) / (1e-5 + 1e-4 * fabs(b[i]));
+                    if (!(e <= worst)) worst = e;
                 }
-                ia_session_destroy(sf);
-                ia_session_destroy(sp);
+                if (worst > 1.0)
+                    fprintf(stderr, "gpt %d S %lld D %lld threads %d output %zu: error %g\n",
+                            gpt, (long long)S, (long long)D, th, o, worst);
+                CHECK(worst <= 1.0);
             }
-            free(x);
-            ia_model_free(md);
+            ia_session_destroy(sf);
+            ia_session_destroy(sp);
         }
+        free(x);
+        ia_model_free(md);
+    }
 }
 
 /* PP-OCR's learnable-affine HardSwish blocks after a MatMul: Mul/Add by
@@ -428,8 +434,8 @@ static void test_elementwise_chain(void) {
     mb_node(&m, "Div", 2, A("c3", "e10"), "y");
     struct ia_model *md = mb_finish(&m, "x", K, "y", N);
     size_t live;
-    CHECK_EQ_INT(count_fused_live(md, &live), 1);
-    CHECK_EQ_INT(live, 2); /* the MatMul and the chain */
+    CHECK_EQ_INT(count_fused_live(md, &live), 2); /* the MatMul (packed weight), the chain */
+    CHECK_EQ_INT(live, 2);
     for (int th = 1; th <= 2; th++) CHECK(fused_vs_plain(md, 300, K, th) <= 1.0);
     ia_model_free(md);
 }
@@ -454,7 +460,64 @@ static void test_shared_values_not_fused(void) {
     struct ia_onnx_dim dout[2] = {{.value = -1, .param = "rows"}, {.value = N}};
     ia_onnx_builder_add_output(m.b, "mm_2", IA_DTYPE_FLOAT32, 2, dout);
     md = mb_finish(&m, "x", K, "lin_3", N);
-    CHECK_EQ_INT(count_fused(md), 0);
+    size_t live;
+    /* the MatMul alone becomes a FusedMatMul (packed weight, no bias): the
+     * bias Add stays a node of its own */
+    CHECK_EQ_INT(count_fused_live(md, &live), 1);
+    CHECK_EQ_INT(live, 2);
+    ia_model_free(md);
+}
+
+/* Residual Adds after a MatMul: x + LN(x)-style (a value of the product's
+ * shape, added on each tile, either operand order) and a [1, N] constant
+ * that broadcasts (added after the product); 1 row (the unpacked path) to
+ * 150, 1 and 2 threads. */
+static void test_residual_add(void) {
+    const int64_t K = 40, N = 50;
+    struct mb m;
+    mb_init(&m);
+    const char *h0 = mb_layernorm(&m, "x", K, 1e-5f);
+    const char *lin = mb_linear(&m, h0, K, K, 1);
+    mb_node(&m, "Add", 2, A(h0, lin), "r1");
+    int64_t wd[2] = {K, N}, cd[2] = {1, N};
+    float *w = malloc(sizeof(float) * (size_t)(K * N)), c[50];
+    fill(w, (size_t)(K * N), 0.5f);
+    fill(c, (size_t)N, 1.0f);
+    mb_const(&m, "w2", 2, wd, w);
+    mb_const(&m, "c2", 2, cd, c);
+    free(w);
+    mb_node(&m, "MatMul", 2, A("r1", "w2"), "m2");
+    mb_node(&m, "Add", 2, A("m2", "c2"), "y");
+    struct ia_model *md = mb_finish(&m, "x", K, "y", N);
+    size_t live;
+    CHECK_EQ_INT(count_fused_live(md, &live), 3); /* LayerNorm, 2 MatMuls with their Adds */
+    CHECK_EQ_INT(live, 3);
+    const int64_t rows[] = {1, 5, 37, 150};
+    for (size_t i = 0; i < 4; i++)
+        for (int th = 1; th <= 2; th++) CHECK(fused_vs_plain(md, rows[i], K, th) <= 1.0);
+    ia_model_free(md);
+}
+
+/* A bare MatMul by a constant weight: a FusedMatMul with the packed weight
+ * (GPT-2's logits product), same numbers from 1 row (the unpacked path)
+ * to 150 (two M blocks). */
+static void test_bare_matmul(void) {
+    const int64_t K = 33, N = 70;
+    struct mb m;
+    mb_init(&m);
+    int64_t wd[2] = {K, N};
+    float *w = malloc(sizeof(float) * (size_t)(K * N));
+    fill(w, (size_t)(K * N), 0.5f);
+    mb_const(&m, "w", 2, wd, w);
+    free(w);
+    mb_node(&m, "MatMul", 2, A("x", "w"), "y");
+    struct ia_model *md = mb_finish(&m, "x", K, "y", N);
+    size_t live;
+    CHECK_EQ_INT(count_fused_live(md, &live), 1);
+    CHECK_EQ_INT(live, 1);
+    const int64_t rows[] = {1, 4, 5, 150};
+    for (size_t i = 0; i < 4; i++)
+        for (int th = 1; th <= 2; th++) CHECK(fused_vs_plain(md, rows[i], K, th) <= 1.0);
     ia_model_free(md);
 }
 
@@ -584,5 +647,5 @@ static void test_fused_ops_reject_bad_input(void) {
 }
 
 TEST_MAIN(T(test_block_matches_unfused), T(test_attention_matches_unfused),
-          T(test_elementwise_chain), T(test_shared_values_not_fused), T(test_prepacked_gemm),
+          T(test_elementwise_chain), T(test_shared_values_not_fused), T(test_bare_matmul), T(test_residual_add), T(test_prepacked_gemm),
           T(test_gelu_approximations), T(test_fused_ops_reject_bad_input))

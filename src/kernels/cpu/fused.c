@@ -3,14 +3,17 @@
  * ops are public only in that a model could name them, so they check
  * their inputs like any other op.
  *
- *   FusedMatMul(A, B, bias?, Bp?) -> Y       attr act: 0 none, 1 GELU (erf),
+ *   FusedMatMul(A, B, bias?, Bp?, R?) -> Y   attr act: 0 none, 1 GELU (erf),
  *                                             2 GELU (tanh approximation)
- *       Y = act(A @ B + bias). A [..., K] (rank >= 1), B [K, N] float32,
+ *       Y = act(A @ B + bias) + R. A [..., K] (rank >= 1), B [K, N] float32,
  *       bias [N] (or any shape of N elements). Bp, when present, is B packed
  *       once by ia_sgemm_pack_b for this machine's best GEMM path; a Bp of
  *       the wrong size is ignored (the product then packs B itself). Y is
- *       A's shape with the last dim N. The bias and activation run on each
- *       tile of Y right after the product (ia_sgemm_epi), not as passes.
+ *       A's shape with the last dim N, broadcast with R's when R is given
+ *       (a transformer's residual). The bias, activation and a residual of
+ *       Y's own shape run on each tile of Y right after the product
+ *       (ia_sgemm_epi), not as passes; a residual that broadcasts is added
+ *       by the elementwise machinery after the product.
  *   FusedLayerNorm(X, scale?, bias?) -> Y     attr epsilon (default 1e-5)
  *       over the last axis: Y = (X - mean) / sqrt(var + epsilon) * scale + bias,
  *       scale and bias with as many elements as the last dim.
@@ -23,6 +26,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "ew_internal.h"
 #include "gemm.h"
 #include "ia/kernels.h"
 
@@ -116,28 +120,90 @@ static int fmm_check(struct ia_op_ctx *ctx, int64_t *K, int64_t *N, int *act) {
     return IA_OK;
 }
 
+/* The product's shape (A's with the last dim N) in *mm, no data. */
+static int fmm_product_shape(const struct ia_tensor *a, int64_t N, struct ia_tensor *mm) {
+    int64_t dims[IA_MAX_RANK];
+    memcpy(dims, a->dims, sizeof dims);
+    dims[a->rank - 1] = N;
+    memset(mm, 0, sizeof *mm);
+    return ia_tensor_set_shape(mm, IA_DTYPE_FLOAT32, a->rank, dims);
+}
+
+/* R when given and of the product's own shape (added tile by tile). */
+static int same_shape(const struct ia_tensor *x, const struct ia_tensor *y) {
+    return x->rank == y->rank && !memcmp(x->dims, y->dims, sizeof(int64_t) * (size_t)x->rank);
+}
+
 static int fmm_infer(struct ia_op_ctx *ctx) {
     int64_t K = 0, N = 0;
     int act = 0, rc = fmm_check(ctx, &K, &N, &act);
     if (rc) return rc;
-    const struct ia_tensor *a = ctx->inputs[0];
-    int64_t dims[IA_MAX_RANK];
-    memcpy(dims, a->dims, sizeof dims);
-    dims[a->rank - 1] = N;
-    return ia_tensor_set_shape(ctx->outputs[0], IA_DTYPE_FLOAT32, a->rank, dims);
+    struct ia_tensor mm;
+    rc = fmm_product_shape(ctx->inputs[0], N, &mm);
+    const struct ia_tensor *r = opt_in(ctx, 4);
+    if (rc || !r) return rc ? rc : ia_tensor_set_shape(ctx->outputs[0], IA_DTYPE_FLOAT32, mm.rank, mm.dims);
+    if (r->dtype != IA_DTYPE_FLOAT32)
+        return ia_op_error(ctx, IA_EUNSUPPORTED, "residual must be float32, got %s",
+                           ia_dtype_name(r->dtype));
+    const struct ia_tensor *both[2] = {&mm, r};
+    return ew_infer_bcast(ctx, 2, both, IA_DTYPE_FLOAT32);
 }
 
 struct fmm_epi {
     const float *bias;
+    const float *res; /* residual of Y's shape, or NULL */
+    const float *y;   /* Y's start: a row piece's offset in Y is its offset in res */
     int act;
 };
 
+/* The bias and residual adds, 16 at a time. */
+__attribute__((target_clones("avx512f", "arch=haswell", "default"))) static void
+add_rows(float *c, const float *x, int64_t n) {
+    int64_t j = 0;
+    for (; j + 16 <= n; j += 16) {
+        v16f a, b;
+        memcpy(&a, c + j, sizeof a);
+        memcpy(&b, x + j, sizeof b);
+        a += b;
+        memcpy(c + j, &a, sizeof a);
+    }
+    for (; j < n; j++) c[j] += x[j];
+}
+
+/* c += x + z in one pass (bias and residual, no activation between). */
+__attribute__((target_clones("avx512f", "arch=haswell", "default"))) static void
+add_rows2(float *c, const float *x, const float *z, int64_t n) {
+    int64_t j = 0;
+    for (; j + 16 <= n; j += 16) {
+        v16f a, b, d;
+        memcpy(&a, c + j, sizeof a);
+        memcpy(&b, x + j, sizeof b);
+        memcpy(&d, z + j, sizeof d);
+        a = (a + b) + d;
+        memcpy(c + j, &a, sizeof a);
+    }
+    for (; j < n; j++) c[j] = (c[j] + x[j]) + z[j];
+}
+
 static void fmm_row(const void *user, float *c, int64_t col0, int64_t n) {
     const struct fmm_epi *e = user;
-    if (e->bias)
-        for (int64_t j = 0; j < n; j++) c[j] += e->bias[col0 + j];
+    const float *res = e->res ? e->res + (c - e->y) : NULL;
+    if (e->bias && res && e->act == ACT_NONE) {
+        add_rows2(c, e->bias + col0, res, n);
+        return;
+    }
+    if (e->bias) add_rows(c, e->bias + col0, n);
     if (e->act == ACT_GELU_ERF) ia_fused_gelu_erf(c, n);
     if (e->act == ACT_GELU_TANH) ia_fused_gelu_tanh(c, n);
+    if (res) add_rows(c, res, n);
+}
+
+static void add_f32(void *out, const void *const *in, const int64_t *is, int64_t n,
+                    const struct ew_param *p) {
+    (void)p;
+    float *o = out;
+    const float *a = in[0], *b = in[1];
+    for (int64_t j = 0; j < n; j++) o[j] = a[j * is[0]] + b[j * is[1]];
 }
 
 static int fmm_compute(struct ia_op_ctx *ctx) {
@@ -146,21 +212,38 @@ static int fmm_compute(struct ia_op_ctx *ctx) {
     struct ia_tensor *y = ctx->outputs[0];
     if (rc || y->numel == 0) return rc;
     const struct ia_tensor *a = ctx->inputs[0], *b = ctx->inputs[1], *bias = opt_in(ctx, 2),
-                           *bp = opt_in(ctx, 3);
-    int64_t M = (int64_t)(y->numel / (uint64_t)N);
-    struct fmm_epi e = {bias ? bias->data : NULL, act};
+                           *bp = opt_in(ctx, 3), *r = opt_in(ctx, 4);
+    struct ia_tensor mm;
+    rc = fmm_product_shape(a, N, &mm);
+    if (rc) return rc;
+    if (mm.numel == 0) return IA_OK; /* an empty product: R broadcast over nothing */
+    int tiled_res = r && same_shape(r, &mm);
+    /* A residual that broadcasts: the product goes to scratch, then one
+     * broadcast add writes Y. */
+    float *dst = y->data;
+    if (r && !tiled_res) {
+        dst = ctx->scratch(ctx, (size_t)mm.nbytes);
+        if (!dst) return ia_op_error(ctx, IA_ENOMEM, "no scratch for the product");
+    }
+    int64_t M = (int64_t)(mm.numel / (uint64_t)N);
+    struct fmm_epi e = {bias ? bias->data : NULL, tiled_res ? r->data : NULL, dst, act};
     struct ia_sgemm_epi epi = {fmm_row, &e};
     /* A few rows (a decode step) too: ia_sgemm_prepacked reads the packed
      * slivers once, in storage order, faster than the plain path reads B. */
     if (bp && bp->dtype == IA_DTYPE_FLOAT32 &&
         bp->numel == ia_sgemm_packed_b_floats(IA_SGEMM_AUTO, K, N)) {
-        rc = ia_sgemm_prepacked(IA_SGEMM_AUTO, M, N, K, a->data, K, bp->data, y->data, N, &epi,
+        rc = ia_sgemm_prepacked(IA_SGEMM_AUTO, M, N, K, a->data, K, bp->data, dst, N, &epi,
                                 ctx->pool);
     } else {
-        rc = ia_sgemm(0, 0, M, N, K, 1.0f, a->data, K, b->data, N, 0.0f, y->data, N, ctx->pool);
-        for (int64_t i = 0; rc == IA_OK && i < M; i++) fmm_row(&e, (float *)y->data + i * N, 0, N);
+        rc = ia_sgemm(0, 0, M, N, K, 1.0f, a->data, K, b->data, N, 0.0f, dst, N, ctx->pool);
+        for (int64_t i = 0; rc == IA_OK && i < M; i++) fmm_row(&e, dst + i * N, 0, N);
     }
     if (rc) return ia_op_error(ctx, rc, "%s", ia_error_msg());
+    if (r && !tiled_res) {
+        mm.data = dst;
+        const struct ia_tensor *both[2] = {&mm, r};
+        return ew_run(ctx, y, 2, both, add_f32, NULL);
+    }
     return IA_OK;
 }
 
@@ -228,14 +311,26 @@ fln_row(void *vj, int64_t r, int thread) {
     for (int i = 0; i < 16; i++) var += acc2[i];
     for (int64_t i = n16; i < n; i++) var += (double)(x[i] - mean) * (x[i] - mean);
     float inv = (float)(1.0 / sqrt(var / (double)n + (double)j->eps));
-    if (j->g && j->b)
-        for (int64_t i = 0; i < n; i++) y[i] = (x[i] - mean) * inv * j->g[i] + j->b[i];
-    else if (j->g)
-        for (int64_t i = 0; i < n; i++) y[i] = (x[i] - mean) * inv * j->g[i];
-    else if (j->b)
-        for (int64_t i = 0; i < n; i++) y[i] = (x[i] - mean) * inv + j->b[i];
-    else
-        for (int64_t i = 0; i < n; i++) y[i] = (x[i] - mean) * inv;
+    /* 16 at a time by hand: GCC's -O2 cost model will not vectorise a loop
+     * that needs an alias check between y, x, g and b. */
+    const float *g = j->g, *b = j->b;
+    int64_t i = 0;
+    for (; i < n16; i += 16) {
+        v16f v, gv = {0}, bv = {0};
+        memcpy(&v, x + i, sizeof v);
+        if (g) memcpy(&gv, g + i, sizeof gv);
+        if (b) memcpy(&bv, b + i, sizeof bv);
+        v = (v - mean) * inv;
+        if (g) v *= gv;
+        if (b) v += bv;
+        memcpy(y + i, &v, sizeof v);
+    }
+    for (; i < n; i++) {
+        float v = (x[i] - mean) * inv;
+        if (g) v *= g[i];
+        if (b) v += b[i];
+        y[i] = v;
+    }
 }
 
 static int fln_compute(struct ia_op_ctx *ctx) {

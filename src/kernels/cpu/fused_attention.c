@@ -12,13 +12,19 @@
  *
  * Work is split over the pool by (batch, head, block of query rows); each
  * task keeps only its block's scores (rows x Sk) in scratch, never the
- * whole B x H x Sq x Sk matrix. Products go through ia_sgemm with row
- * strides (one thread each); the softmax's exps are vectorised
- * (fused_math.h, relative error ~2e-7) and its sum ends in double. Q, K and V must agree on B and H (exported attention never
- * broadcasts them); anything else is an error naming the node. */
+ * whole B x H x Sq x Sk matrix. With AVX-512 and 8 or more query rows,
+ * a task is a chunk of one head's rows: K^T is packed once per task and
+ * the products are register-blocked kernels (attention_avx512.c) reading
+ * Q, V and the output in place. Otherwise (a decode step's single row,
+ * other CPUs) products go through ia_sgemm with row strides (one thread
+ * each). The softmax's exps are vectorised (fused_math.h, relative error
+ * ~2e-7) and its sum ends in double. Q, K and V must agree on B and H
+ * (exported attention never broadcasts them); anything else is an error
+ * naming the node. */
 #include <math.h>
 #include <string.h>
 
+#include "attention_avx512.h"
 #include "fused_math.h"
 #include "gemm.h"
 #include "ia/kernels.h"
@@ -109,9 +115,20 @@ softmax_row(float *sr, int64_t n, const float *mr, int64_t mk) {
             for (int64_t c = 0; c < n; c++) sr[c] += mr[c * mk];
     }
     float mx = sr[0];
-    for (int64_t c = 1; c < n; c++) mx = sr[c] > mx ? sr[c] : mx;
-    v16f acc = {0};
     int64_t c = 0;
+    if (n >= 16) {
+        v16f vm;
+        memcpy(&vm, sr, sizeof vm);
+        for (c = 16; c + 16 <= n; c += 16) {
+            v16f v;
+            memcpy(&v, sr + c, sizeof v);
+            vm = VSEL(v > vm, v, vm);
+        }
+        for (int i = 0; i < 16; i++) mx = vm[i] > mx ? vm[i] : mx;
+    }
+    for (; c < n; c++) mx = sr[c] > mx ? sr[c] : mx;
+    v16f acc = {0};
+    c = 0;
     for (; c + 16 <= n; c += 16) {
         v16f v;
         memcpy(&v, sr + c, sizeof v);
@@ -120,12 +137,17 @@ softmax_row(float *sr, int64_t n, const float *mr, int64_t mk) {
         memcpy(sr + c, &v, sizeof v);
         acc += v;
     }
+    if (c < n) { /* the tail in one padded vector: lanes past n exp to 0 */
+        v16f v;
+        for (int i = 0; i < 16; i++) v[i] = -INFINITY;
+        memcpy(&v, sr + c, (size_t)(n - c) * sizeof(float));
+        v -= mx;
+        v_exp(&v);
+        memcpy(sr + c, &v, (size_t)(n - c) * sizeof(float));
+        acc += v;
+    }
     double sum = 0.0;
     for (int i = 0; i < 16; i++) sum += acc[i];
-    for (; c < n; c++) {
-        sr[c] = expf(sr[c] - mx);
-        sum += sr[c];
-    }
     float inv = (float)(1.0 / sum);
     for (c = 0; c < n; c++) sr[c] *= inv;
 }
@@ -133,11 +155,88 @@ softmax_row(float *sr, int64_t n, const float *mr, int64_t mk) {
 struct att_job {
     struct att_dims a;
     const float *q, *k, *v, *m;
-    float *o, *scratch; /* scratch: ROW_BLOCK x Sk per thread */
+    float *o, *scratch; /* per thread: ROW_BLOCK x Sk, or (AVX-512) K^T + 8 x skp */
     float scale;
-    int64_t n_rblk;
+    int64_t n_rblk;   /* tasks per (batch, head) */
+    int64_t chunk;    /* AVX-512: query rows per task */
+    int64_t per_thr;  /* AVX-512: scratch floats per thread */
     int rc;
 };
+
+/* Where query row r of head (b, h) starts, and the row stride; same for
+ * the output. */
+static const float *q_at(const struct att_job *j, int64_t b, int64_t h, int64_t r, int64_t *ld) {
+    const struct att_dims *a = &j->a;
+    *ld = a->ql ? a->H * a->D : a->D;
+    return a->ql ? j->q + ((b * a->Sq + r) * a->H + h) * a->D
+                 : j->q + ((b * a->H + h) * a->Sq + r) * a->D;
+}
+
+static float *o_at(const struct att_job *j, int64_t b, int64_t h, int64_t r, int64_t *ld) {
+    const struct att_dims *a = &j->a;
+    *ld = a->ol ? a->H * a->Dv : a->Dv;
+    return a->ol ? j->o + ((b * a->Sq + r) * a->H + h) * a->Dv
+                 : j->o + ((b * a->H + h) * a->Sq + r) * a->Dv;
+}
+
+static const float *v_at(const struct att_job *j, int64_t b, int64_t h, int64_t *ld) {
+    const struct att_dims *a = &j->a;
+    *ld = a->vl ? a->H * a->Dv : a->Dv;
+    return a->vl ? j->v + (b * a->Sk * a->H + h) * a->Dv : j->v + (b * a->H + h) * a->Sk * a->Dv;
+}
+
+/* AVX-512: one task is a chunk of query rows of one head; K^T is packed
+ * once for it, then each block of 8 rows goes scores, softmax, P V while
+ * its scores are in L1. */
+static void att_task_avx512(void *vj, int64_t t, int thread) {
+    struct att_job *j = vj;
+    const struct att_dims *a = &j->a;
+    int64_t bh = t / j->n_rblk, b = bh / a->H, h = bh % a->H, Sk = a->Sk;
+    int64_t r_begin = (t % j->n_rblk) * j->chunk;
+    int64_t r_end = r_begin + j->chunk < a->Sq ? r_begin + j->chunk : a->Sq;
+    int64_t skp = (Sk + IA_ATT_KT_ALIGN - 1) / IA_ATT_KT_ALIGN * IA_ATT_KT_ALIGN;
+    float *kt = j->scratch + (size_t)thread * (size_t)j->per_thr;
+    float *s = kt + ia_att_kt_floats(Sk, a->D);
+    const float *k = a->kl == 0   ? j->k + (b * a->H + h) * a->D * Sk
+                     : a->kl == 1 ? j->k + (b * Sk * a->H + h) * a->D
+                                  : j->k + (b * a->H + h) * Sk * a->D;
+    int64_t kc = a->kl == 0 ? 1 : a->kl == 1 ? a->H * a->D : a->D, kd = a->kl == 0 ? Sk : 1;
+    ia_att_pack_kt(Sk, a->D, k, kc, kd, kt);
+    int64_t ldv;
+    const float *v = v_at(j, b, h, &ldv);
+    for (int64_t r0 = r_begin; r0 < r_end; r0 += 8) {
+        int64_t rows = r_end - r0 < 8 ? r_end - r0 : 8, ldq, ldo;
+        const float *q = q_at(j, b, h, r0, &ldq);
+        ia_att_scores_avx512(rows, a->D, skp, j->scale, q, ldq, kt, s);
+        for (int64_t r = 0; r < rows; r++) {
+            const float *mr =
+                j->m ? j->m + b * a->mstr[0] + h * a->mstr[1] + (r0 + r) * a->mstr[2] : NULL;
+            softmax_row(s + r * skp, Sk, mr, a->mstr[3]);
+        }
+        float *o = o_at(j, b, h, r0, &ldo);
+        ia_att_pv_avx512(rows, Sk, a->Dv, s, skp, v, ldv, o, ldo);
+    }
+}
+
+/* Sets up the AVX-512 path: rows per task so that there are at least
+ * 2 tasks per thread (B x H alone is 12 for BERT-base, fine; one head of
+ * a long sequence gets split), in multiples of 8. */
+static int att_plan_avx512(struct ia_op_ctx *ctx, struct att_job *j, int threads) {
+    const struct att_dims *a = &j->a;
+    int64_t bh = a->B * a->H, want = 2 * (int64_t)threads;
+    int64_t split = bh >= want ? 1 : (want + bh - 1) / bh;
+    int64_t chunk = (a->Sq + split - 1) / split;
+    chunk = (chunk + 7) / 8 * 8;
+    j->chunk = chunk;
+    j->n_rblk = (a->Sq + chunk - 1) / chunk;
+    int64_t skp = (a->Sk + IA_ATT_KT_ALIGN - 1) / IA_ATT_KT_ALIGN * IA_ATT_KT_ALIGN;
+    j->per_thr = (ia_att_kt_floats(a->Sk, a->D) + 8 * skp + 15) / 16 * 16;
+    if ((uint64_t)j->per_thr * (uint64_t)threads > ((uint64_t)1 << 34))
+        return ia_op_error(ctx, IA_ERANGE, "%lld keys is too many", (long long)a->Sk);
+    j->scratch = ctx->scratch(ctx, (size_t)j->per_thr * (size_t)threads * sizeof(float));
+    if (!j->scratch) return ia_op_error(ctx, IA_ENOMEM, "no scratch for the scores");
+    return IA_OK;
+}
 
 static void att_task(void *vj, int64_t t, int thread) {
     struct att_job *j = vj;
@@ -185,8 +284,20 @@ static int att_compute(struct ia_op_ctx *ctx) {
     j.m = m ? m->data : NULL;
     j.o = y->data;
     j.scale = ia_attr_float(ctx->node, "scale", 1.0f);
-    j.n_rblk = (a->Sq + ROW_BLOCK - 1) / ROW_BLOCK;
     int threads = ctx->pool ? ia_pool_size(ctx->pool) : 1;
+    /* A few query rows (a decode step) would spend more packing K^T than
+     * multiplying: those stay on ia_sgemm's dot products. */
+    if (a->Sq >= 8 && ia_att_avx512_available()) {
+        rc = att_plan_avx512(ctx, &j, threads);
+        if (rc) return rc;
+        int64_t tasks = a->B * a->H * j.n_rblk;
+        if (ctx->pool && tasks > 1)
+            ia_pool_run(ctx->pool, tasks, att_task_avx512, &j);
+        else
+            for (int64_t t = 0; t < tasks; t++) att_task_avx512(&j, t, 0);
+        return IA_OK;
+    }
+    j.n_rblk = (a->Sq + ROW_BLOCK - 1) / ROW_BLOCK;
     uint64_t n = (uint64_t)threads * ROW_BLOCK * (uint64_t)a->Sk;
     if (n > ((uint64_t)1 << 34))
         return ia_op_error(ctx, IA_ERANGE, "%lld keys is too many", (long long)a->Sk);

@@ -37,6 +37,33 @@ static int concat_infer(struct ia_op_ctx *ctx) {
     return ia_tensor_set_shape(sh_out(ctx, 0), sh_in(ctx, 0)->dtype, sh_in(ctx, 0)->rank, d);
 }
 
+/* Copying is bound by one core's memory bandwidth, so a big Concat (a
+ * decode step's KV cache: 12 heads x 128 keys x 64 per layer, twice) is
+ * split over the pool by rows of the outer dims. */
+#define CONCAT_PAR_BYTES ((uint64_t)256 << 10)
+
+struct concat_job {
+    struct ia_op_ctx *ctx;
+    uint8_t *dst;
+    size_t out_row, inner;
+    int axis;
+};
+
+/* Row o of every input into row o of the output. */
+static void concat_row(void *u, int64_t o, int thread) {
+    const struct concat_job *j = u;
+    (void)thread;
+    size_t at = 0;
+    for (size_t i = 0; i < j->ctx->n_inputs; i++) {
+        const struct ia_tensor *x = j->ctx->inputs[i];
+        size_t chunk = (size_t)x->dims[j->axis] * j->inner;
+        if (chunk)
+            memcpy(j->dst + (size_t)o * j->out_row + at,
+                   (const uint8_t *)sh_src(x) + (size_t)o * chunk, chunk);
+        at += chunk;
+    }
+}
+
 static int concat_compute(struct ia_op_ctx *ctx) {
     int axis;
     int64_t d[IA_MAX_RANK];
@@ -50,6 +77,12 @@ static int concat_compute(struct ia_op_ctx *ctx) {
     for (int k = axis + 1; k < y->rank; k++) inner *= d[k];
     uint8_t *dst = sh_dst(y);
     size_t out_row = (size_t)(d[axis] * inner);
+    if (ctx->pool && outer >= 2 && (uint64_t)y->nbytes >= CONCAT_PAR_BYTES &&
+        y->dtype != IA_DTYPE_STRING) {
+        struct concat_job j = {ctx, dst, out_row, (size_t)inner, axis};
+        ia_pool_run(ctx->pool, outer, concat_row, &j);
+        return IA_OK;
+    }
     size_t at = 0;
     for (size_t i = 0; i < ctx->n_inputs; i++) {
         const struct ia_tensor *x = ctx->inputs[i];
@@ -157,9 +190,9 @@ static int split_compute(struct ia_op_ctx *ctx) {
         size_t chunk = (size_t)(sizes[i] * inner);
         struct ia_tensor *y = ctx->outputs[i];
         if (y && chunk) {
-            uint8_t *dst = sh_dst(y);
-            for (int64_t o = 0; o < outer; o++)
-                memcpy(dst + (size_t)o * chunk, src + (size_t)o * in_row + at, chunk);
+            /* outer rows of chunk bytes, split over the pool when big */
+            int64_t dims[2] = {outer, (int64_t)(chunk / es)}, st[2] = {(int64_t)in_row, (int64_t)es};
+            sh_copy_strided_pool(ctx->pool, sh_dst(y), src + at, es, 2, dims, st);
         }
         at += chunk;
     }
