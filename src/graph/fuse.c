@@ -5,7 +5,7 @@
  *
  *   MatMul(A, W) [-> Add(., b)] [-> GELU] [-> Add(., R)]
  *                                            FusedMatMul(A, W, b, Wpacked, R)
- *       (a bare MatMul too, unless A is known to have 4 rows or fewer;
+ *       (a bare MatMul too;
  *       R: a transformer's residual, any float32 value)
  *       W a float32 2-D constant; b a constant of N elements; GELU as
  *       torch exports it: erf form Div(x, sqrt2) Erf Add(1) Mul(x, .)
@@ -289,14 +289,6 @@ static int match_gelu(struct fuse_ctx *c, int x, struct ia_graph_node **chain, s
     return 0;
 }
 
-/* A's shape is known and it has at most 4 rows (all dims but the last). */
-static int few_rows(const struct ia_graph *g, int a) {
-    const struct ia_graph_value *av = &g->values[a];
-    if (!av->shape_known || av->t.rank < 1) return 0;
-    int64_t k = av->t.dims[av->t.rank - 1];
-    return k > 0 && av->t.numel / (uint64_t)k <= 4;
-}
-
 static int fuse_matmul(struct fuse_ctx *c, struct ia_graph_node *mm) {
     struct ia_graph *g = c->g;
     if (!is_op(mm, "MatMul") || mm->n_in != 2 || mm->n_out != 1) return IA_OK;
@@ -330,10 +322,8 @@ static int fuse_matmul(struct fuse_ctx *c, struct ia_graph_node *mm) {
         }
     }
     /* A bare MatMul gains from the packed weight too (GPT-2's 768 x 50257
-     * logits product packed B in every run), unless A is known to have a
-     * few rows: those products read B as it is (see fmm_compute) and the
-     * packed copy would only cost memory. */
-    if (n == 1 && few_rows(g, a)) return IA_OK;
+     * logits product packed B in every run, and a decode step's few rows
+     * read the packed slivers faster than B as it is). */
     int packed;
     int rc = add_packed(c, w, &packed);
     if (rc) return rc;

@@ -247,7 +247,7 @@ out:
 
 /* LN -> Linear -> GELU(erf) -> Linear -> GELU(tanh) -> Linear -> LN,
  * shapes that are not multiples of the micro-kernel's tile, rows from 1
- * (the unpacked few-rows path) to 150 (two M blocks), 1 and 3 threads. */
+ * (the few-rows path over the packed weight) to 150 (two M blocks), 1 and 3 threads. */
 static void test_block_matches_unfused(void) {
     const int64_t K = 70, N = 45;
     struct mb m;
