@@ -486,6 +486,92 @@ static void test_conv(void) {
     conv_case(3, (int64_t[]){1, 2, 4, 5, 6}, 3, &g3, 1, NULL);
 }
 
+/* The direct depthwise kernel (2-D, group == C == M) and the tiled im2col
+ * path (output rows split into tiles, several per image) against the
+ * direct loops, on shapes with vector tails, asymmetric pads, strides,
+ * dilations, kernels wider than the input and pools. */
+static void test_conv_fast_paths(void) {
+    /* depthwise: 3x3 s1 on 23 x 37 (two 16-wide vectors and a tail) */
+    struct cgeo d1 = {2, {3, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, {0}, 5};
+    conv_case(2, (int64_t[]){2, 5, 23, 37}, 5, &d1, 1, NULL);
+    conv_case(2, (int64_t[]){2, 5, 23, 37}, 5, &d1, 0, pool2);
+    /* 5x5 stride 2 with asymmetric pads; stride 3 with dilation 2 */
+    struct cgeo d2 = {2, {5, 5}, {2, 2}, {1, 1}, {2, 1}, {1, 2}, {0}, 3};
+    conv_case(2, (int64_t[]){1, 3, 19, 41}, 3, &d2, 1, pool2);
+    struct cgeo d3 = {2, {3, 3}, {3, 3}, {2, 2}, {2, 0}, {1, 3}, {0}, 4};
+    conv_case(2, (int64_t[]){1, 4, 17, 20}, 4, &d3, 1, NULL);
+    /* a 5-wide kernel on a 3 x 4 input: every tap clipped by the pads */
+    struct cgeo d4 = {2, {5, 5}, {1, 2}, {1, 1}, {2, 2}, {2, 2}, {0}, 2};
+    conv_case(2, (int64_t[]){1, 2, 3, 4}, 2, &d4, 1, NULL);
+    /* depthwise with a channel multiplier (M = 2C) stays on the GEMM path */
+    conv_case(2, (int64_t[]){1, 3, 9, 10}, 6, &d1, 1, pool2);
+    /* tiled im2col: K = 16*9 = 144 over 60 columns a row gives 5-row tiles,
+     * 10 per image (the last one short with stride 2) */
+    struct cgeo t1 = {2, {3, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, {0}, 1};
+    conv_case(2, (int64_t[]){2, 16, 50, 60}, 7, &t1, 1, NULL);
+    conv_case(2, (int64_t[]){2, 16, 50, 60}, 7, &t1, 1, pool2);
+    struct cgeo t2 = {2, {3, 3}, {2, 2}, {1, 1}, {0, 1}, {1, 0}, {0}, 2};
+    conv_case(2, (int64_t[]){1, 32, 61, 97}, 6, &t2, 1, pool2);
+    /* 1x1 in tiles of x read in place */
+    struct cgeo t3 = {2, {1, 1}, {1, 1}, {1, 1}, {0, 0}, {0, 0}, {0}, 1};
+    conv_case(2, (int64_t[]){1, 8, 41, 50}, 5, &t3, 1, pool2);
+    /* 1-D in tiles */
+    struct cgeo t4 = {1, {5}, {1}, {1}, {2}, {1}, {0}, 1};
+    conv_case(1, (int64_t[]){1, 64, 301}, 3, &t4, 1, pool2);
+}
+
+/* Resize nearest on float32 takes a row-copying path; the float64 input
+ * takes the general one: both must give the same values. */
+static void test_resize_nearest_rows(void) {
+    int64_t xd[] = {2, 3, 7, 5}, sd[] = {4};
+    struct ia_tensor *x = mk_rand(4, xd, 41);
+    struct ia_tensor *x64 = mk(IA_DTYPE_FLOAT64, 4, xd, NULL);
+    for (uint64_t i = 0; i < x->numel; i++)
+        ((double *)x64->data)[i] = ((const float *)x->data)[i];
+    const float scs[][4] = {{1, 1, 2, 2}, {1, 1, 2.5f, 1.5f}, {1, 1, 0.5f, 0.7f}, {1, 2, 1, 3}};
+    const char *modes[][2] = {{"asymmetric", "floor"}, {"half_pixel", "round_prefer_floor"},
+                              {"align_corners", "round_prefer_ceil"}, {"half_pixel", "ceil"}};
+    for (int c = 0; c < 4; c++) {
+        struct ia_tensor *sc = mk(IA_DTYPE_FLOAT32, 1, sd, scs[c]);
+        struct ia_onnx_attr at[] = {as("coordinate_transformation_mode", modes[c][0]),
+                                    as("nearest_mode", modes[c][1])};
+        struct ia_tensor *y[1] = {WANT}, *y64[1] = {WANT};
+        CHECK_EQ_INT(run("", "Resize", 13, at, 2, 3, (const struct ia_tensor *[]){x, NULL, sc}, 1,
+                         y, NULL), IA_OK);
+        CHECK_EQ_INT(run("", "Resize", 13, at, 2, 3, (const struct ia_tensor *[]){x64, NULL, sc},
+                         1, y64, NULL), IA_OK);
+        if (y[0] && y64[0]) {
+            CHECK_EQ_INT((int)y[0]->numel, (int)y64[0]->numel);
+            int same = 1;
+            for (uint64_t i = 0; i < y[0]->numel; i++)
+                same &= ((const float *)y[0]->data)[i] == (float)((const double *)y64[0]->data)[i];
+            CHECK(same);
+        }
+        rm(y[0]);
+        rm(y64[0]);
+        rm(sc);
+    }
+    rm(x);
+    rm(x64);
+}
+
+/* GlobalAveragePool's float32 path against AveragePool over the whole plane. */
+static void test_global_average_fast(void) {
+    int64_t xd[] = {2, 3, 13, 11};
+    struct ia_tensor *x = mk_rand(4, xd, 43);
+    int64_t k[] = {13, 11};
+    struct ia_onnx_attr at = ais("kernel_shape", 2, k);
+    struct ia_tensor *y[1] = {WANT}, *r[1] = {WANT};
+    CHECK_EQ_INT(run("", "GlobalAveragePool", 1, NULL, 0, 1, (const struct ia_tensor *[]){x}, 1, y,
+                     NULL), IA_OK);
+    CHECK_EQ_INT(run("", "AveragePool", 11, &at, 1, 1, (const struct ia_tensor *[]){x}, 1, r, NULL),
+                 IA_OK);
+    CHECK(y[0] && r[0] && y[0]->numel == 6 && close_f(y[0]->data, r[0]->data, 6, 1e-6f));
+    rm(y[0]);
+    rm(r[0]);
+    rm(x);
+}
+
 static void test_conv_auto_pad(void) {
     /* SAME_LOWER, stride 2, 5x5 input, 3x3 kernel: output 3x3, the odd pad first. */
     int64_t xd[] = {1, 1, 6, 6}, wd[] = {1, 1, 3, 3};
@@ -786,6 +872,7 @@ static void test_teardown(void) {
 }
 
 TEST_MAIN(T(test_setup), T(test_sgemm_paths), T(test_sgemm_wide), T(test_matmul),
-          T(test_matmul_types), T(test_gemm), T(test_conv), T(test_conv_auto_pad),
+          T(test_matmul_types), T(test_gemm), T(test_conv), T(test_conv_fast_paths),
+          T(test_resize_nearest_rows), T(test_global_average_fast), T(test_conv_auto_pad),
           T(test_conv_transpose), T(test_pools), T(test_group_and_skip_norm),
           T(test_batchnorm_forms), T(test_softmax_forms), T(test_teardown))
