@@ -486,7 +486,8 @@ static void test_conv(void) {
     conv_case(3, (int64_t[]){1, 2, 4, 5, 6}, 3, &g3, 1, NULL);
 }
 
-/* The direct depthwise kernel (2-D, group == C == M) and the tiled im2col
+/* The direct depthwise kernel (2-D, group == C == M), the implicit-GEMM
+ * kernel (where the CPU has AVX-512) and the tiled im2col
  * path (output rows split into tiles, several per image) against the
  * direct loops, on shapes with vector tails, asymmetric pads, strides,
  * dilations, kernels wider than the input and pools. */
@@ -504,7 +505,19 @@ static void test_conv_fast_paths(void) {
     struct cgeo d4 = {2, {5, 5}, {1, 2}, {1, 1}, {2, 2}, {2, 2}, {0}, 2};
     conv_case(2, (int64_t[]){1, 2, 3, 4}, 2, &d4, 1, NULL);
     /* depthwise with a channel multiplier (M = 2C) stays on the GEMM path */
-    conv_case(2, (int64_t[]){1, 3, 9, 10}, 6, &d1, 1, pool2);
+    struct cgeo d5 = {2, {3, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, {0}, 3};
+    conv_case(2, (int64_t[]){1, 3, 9, 10}, 6, &d5, 1, pool2);
+    /* implicit GEMM (stride 1, 8..64 channels a group): 13 = one full
+     * 12-channel block and one of 1; 37 columns = a 32 chunk and a tail */
+    struct cgeo i1 = {2, {3, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, {0}, 1};
+    conv_case(2, (int64_t[]){2, 5, 9, 37}, 13, &i1, 1, NULL);
+    conv_case(2, (int64_t[]){2, 5, 9, 37}, 13, &i1, 0, pool2);
+    /* dilation 2, a 3x5 kernel, asymmetric pads, two groups of 8 */
+    struct cgeo i2 = {2, {3, 5}, {1, 1}, {2, 2}, {0, 1}, {2, 0}, {0}, 2};
+    conv_case(2, (int64_t[]){1, 6, 11, 20}, 16, &i2, 1, pool2);
+    /* pads wider than the input: whole rows and columns of padding */
+    struct cgeo i3 = {2, {5, 5}, {1, 1}, {1, 1}, {3, 3}, {3, 2}, {0}, 1};
+    conv_case(2, (int64_t[]){1, 3, 4, 4}, 9, &i3, 1, NULL);
     /* tiled im2col: K = 16*9 = 144 over 60 columns a row gives 5-row tiles,
      * 10 per image (the last one short with stride 2) */
     struct cgeo t1 = {2, {3, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, {0}, 1};

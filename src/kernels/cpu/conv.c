@@ -436,6 +436,13 @@ static int conv_compute(struct ia_op_ctx *ctx) {
         conv_depthwise(&g, j.x, j.w, j.b, y, NULL, ctx->pool);
         return nn_f32_out_done(ctx, yt, y);
     }
+    if (conv_direct_fits(&g, G, j.M)) {
+        int threads = ctx->pool ? ia_pool_size(ctx->pool) : 1;
+        float *s = nn_scratch_f32(ctx, conv_direct_scratch_floats(&g, G, j.M, threads));
+        if (!s) return IA_ENOMEM;
+        conv_direct(&g, G, j.M, j.x, j.w, j.b, y, s, NULL, ctx->pool);
+        return nn_f32_out_done(ctx, yt, y);
+    }
     int direct = 1;
     for (int i = 0; i < g.S; i++)
         direct &= g.k[i] == 1 && g.s[i] == 1 && g.pb[i] == 0 && g.pe[i] == 0;

@@ -27,4 +27,18 @@ int conv_depthwise_fits(const struct nn_geom *g, int64_t G, int64_t M);
 void conv_depthwise(const struct nn_geom *g, const float *x, const float *w, const float *b,
                     float *y, const struct conv_epi *epi, struct ia_pool *pool);
 
+/* 1 when the implicit-GEMM kernel (conv_direct.c) takes this Conv: 2-D,
+ * stride 1, a kernel of more than one tap and at most 32 x 32, 8 to 64
+ * output channels per group, and a CPU with AVX-512. */
+int conv_direct_fits(const struct nn_geom *g, int64_t G, int64_t M);
+/* Floats of scratch conv_direct needs: the repacked weights and, for each
+ * of `threads` threads, the input rows of one output row. */
+size_t conv_direct_scratch_floats(const struct nn_geom *g, int64_t G, int64_t M, int threads);
+/* y = Conv of x with w (and b, may be NULL), then epi (may be NULL);
+ * scratch holds conv_direct_scratch_floats floats for pool's thread
+ * count (1 without a pool). Output rows are split over pool. */
+void conv_direct(const struct nn_geom *g, int64_t G, int64_t M, const float *x, const float *w,
+                 const float *b, float *y, float *scratch, const struct conv_epi *epi,
+                 struct ia_pool *pool);
+
 #endif
