@@ -515,6 +515,11 @@ static void test_conv_fast_paths(void) {
     /* dilation 2, a 3x5 kernel, asymmetric pads, two groups of 8 */
     struct cgeo i2 = {2, {3, 5}, {1, 1}, {2, 2}, {0, 1}, {2, 0}, {0}, 2};
     conv_case(2, (int64_t[]){1, 6, 11, 20}, 16, &i2, 1, pool2);
+    /* strides 2 and 3 (phase-split rows), the 3-channel stem conv shape */
+    struct cgeo i4 = {2, {3, 3}, {2, 2}, {1, 1}, {1, 1}, {1, 1}, {0}, 1};
+    conv_case(2, (int64_t[]){1, 3, 33, 70}, 16, &i4, 1, pool2);
+    struct cgeo i5 = {2, {3, 4}, {2, 3}, {1, 2}, {0, 2}, {1, 1}, {0}, 1};
+    conv_case(2, (int64_t[]){2, 4, 15, 29}, 10, &i5, 1, NULL);
     /* pads wider than the input: whole rows and columns of padding */
     struct cgeo i3 = {2, {5, 5}, {1, 1}, {1, 1}, {3, 3}, {3, 2}, {0}, 1};
     conv_case(2, (int64_t[]){1, 3, 4, 4}, 9, &i3, 1, NULL);

@@ -1,16 +1,18 @@
-/* Stride-1 2-D Conv with few output channels per group, computed as an
+/* 2-D Conv with few output channels per group, computed as an
  * implicit GEMM: no im2col matrix and no packing of it. PP-OCR's 3x3
  * convolutions down to 24 channels at 160 x 160 spent most of their time
  * writing and re-reading im2col columns, each used by only 24 rows.
  *
  * Per output row and per 32-column chunk, a 12-channel block of outputs is
  * held in 24 AVX-512 accumulators; for every (input channel, ky, kx) the
- * kernel loads the two input vectors that tap reads (masked where they
- * fall in the padding or past the row) and adds them times the 12 weights
- * of that tap, broadcast. The weights are repacked once per call as
- * [group][channel block][Cg*KH*KW][12] (zero rows past Mg). Rows of the
- * output are spread over the pool. AVX-512 only; elsewhere the im2col path
- * runs. The sum order differs from the GEMM's, within float rounding. */
+ * kernel loads the two input vectors that tap reads and adds them times
+ * the 12 weights of that tap, broadcast. The vectors come from a per-thread
+ * copy of the input rows the output row needs (gather_rows: zero padded,
+ * split into stride phases), so every load is one contiguous vector with
+ * no mask. The weights are repacked once per call as [group][channel
+ * block][Cg*KH*KW][12] (zero rows past Mg). Output rows are spread over
+ * the pool. AVX-512 only; elsewhere the im2col path runs. The sum order
+ * differs from the GEMM's, within float rounding. */
 #include <immintrin.h>
 #include <string.h>
 
@@ -20,6 +22,7 @@
 #define DM 12 /* output channels per block */
 #define DC 32 /* output columns per chunk: two 16-lane vectors */
 #define DIRECT_MAX_K 32 /* kernel height and width at most */
+#define DIRECT_MAX_SW 4 /* stride along the width at most */
 
 struct direct_job {
     const struct nn_geom *g;
@@ -27,25 +30,27 @@ struct direct_job {
     float *y;
     const struct conv_epi *epi;
     int64_t G, Cg, Mg, M, nmb; /* nmb: channel blocks per group */
-    float *rows;               /* per thread: [Cg][KH][row_w] input rows, zero padded */
-    int64_t row_w;             /* OW rounded up to DC, plus the kernel's reach */
+    float *rows;   /* per thread: [Cg][KH][s[1]][row_w] input rows, zero padded */
+    int64_t row_w; /* OW rounded up to DC, plus the kernel's reach */
     uint64_t rows_floats;      /* per thread */
 };
 
 int conv_direct_fits(const struct nn_geom *g, int64_t G, int64_t M) {
     int64_t Mg = M / G;
-    return g->S == 2 && g->s[0] == 1 && g->s[1] == 1 && g->ksz > 1 && g->k[0] <= DIRECT_MAX_K && g->k[1] <= DIRECT_MAX_K &&
+    return g->S == 2 && g->s[1] <= DIRECT_MAX_SW && g->ksz > 1 && g->k[0] <= DIRECT_MAX_K && g->k[1] <= DIRECT_MAX_K &&
            Mg >= 8 && Mg <= 64 && ia_sgemm_path_available(IA_SGEMM_AVX512);
 }
 
+/* Floats of one phase of a gathered row: tap kx of output column ox reads
+ * phase (kx*d) % s at ox + (kx*d) / s, for ox up to OW rounded up to DC. */
 static int64_t row_width(const struct nn_geom *g) {
-    return (g->out[1] + DC - 1) / DC * DC + (g->k[1] - 1) * g->d[1];
+    return (g->out[1] + DC - 1) / DC * DC + (g->k[1] - 1) * g->d[1] / g->s[1] + 1;
 }
 
 size_t conv_direct_scratch_floats(const struct nn_geom *g, int64_t G, int64_t M, int threads) {
     int64_t Mg = M / G, nmb = (Mg + DM - 1) / DM;
     size_t packed = (size_t)G * (size_t)nmb * (size_t)(g->C / G) * g->ksz * DM;
-    size_t rows = (size_t)(g->C / G) * (size_t)g->k[0] * (size_t)row_width(g);
+    size_t rows = (size_t)(g->C / G) * (size_t)g->k[0] * (size_t)(g->s[1] * row_width(g));
     return packed + rows * (size_t)threads;
 }
 
@@ -76,7 +81,10 @@ __attribute__((target("avx512f"))) static void direct_chunk(const struct direct_
                                                              int64_t ox0, int64_t m_rows,
                                                              const float *bias) {
     const struct nn_geom *g = j->g;
-    int64_t OW = g->out[1], KH = g->k[0], KW = g->k[1];
+    int64_t OW = g->out[1], KH = g->k[0], KW = g->k[1], sw = g->s[1];
+    int64_t koff[DIRECT_MAX_K];
+    for (int64_t kx = 0; kx < KW; kx++)
+        koff[kx] = kx * g->d[1] % sw * j->row_w + kx * g->d[1] / sw;
     /* Named accumulators: an array of vectors ends up on the stack. */
 #define ACC_ALL(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
 #define ACC_ZERO(i) __m512 a##i##_0 = _mm512_setzero_ps(), a##i##_1 = _mm512_setzero_ps();
@@ -97,10 +105,10 @@ __attribute__((target("avx512f"))) static void direct_chunk(const struct direct_
     for (int64_t c = 0; c < j->Cg; c++)
         for (int64_t ky = 0; ky < KH; ky++) {
             if (!ky_ok[ky]) continue;
-            const float *xr = rows + (uint64_t)(c * KH + ky) * (uint64_t)j->row_w + ox0;
+            const float *xr = rows + (uint64_t)(c * KH + ky) * (uint64_t)(sw * j->row_w) + ox0;
             const float *w = wp + (uint64_t)((c * KH + ky) * KW) * DM;
             for (int64_t kx = 0; kx < KW; kx++, w += DM) {
-                const float *xs = xr + kx * g->d[1];
+                const float *xs = xr + koff[kx];
                 __m512 v0 = _mm512_loadu_ps(xs);
                 __m512 v1 = _mm512_loadu_ps(xs + 16);
                 ACC_ALL(ACC_FMA)
@@ -116,25 +124,36 @@ __attribute__((target("avx512f"))) static void direct_chunk(const struct direct_
 }
 
 /* Copies the input rows output row oy reads, for every channel of the
- * group, into rows[c][ky] at column offset pb[1], zero padded: the kernel
- * then loads whole vectors with no masks, and the channels' rows sit close
- * together (in x they are a plane apart, the same L1 set for 2^n planes). */
+ * group, into rows[c][ky], zero padded, with padded column b at phase
+ * b % s, position b / s: the kernel then loads whole vectors with no masks
+ * at any stride, and the channels' rows sit close together (in x they are
+ * a plane apart, the same L1 set for 2^n-float planes). */
 static void gather_rows(const struct direct_job *j, const float *x, int64_t oy, float *rows,
                         int *ky_ok) {
     const struct nn_geom *g = j->g;
-    int64_t IH = g->in[0], IW = g->in[1], KH = g->k[0], pl = g->pb[1];
+    int64_t IH = g->in[0], IW = g->in[1], KH = g->k[0], pl = g->pb[1], sw = g->s[1];
+    int64_t rw = j->row_w;
     for (int64_t ky = 0; ky < KH; ky++) {
-        int64_t iy = oy + ky * g->d[0] - g->pb[0];
+        int64_t iy = oy * g->s[0] + ky * g->d[0] - g->pb[0];
         ky_ok[ky] = iy >= 0 && iy < IH;
     }
     for (int64_t c = 0; c < j->Cg; c++)
         for (int64_t ky = 0; ky < KH; ky++) {
             if (!ky_ok[ky]) continue;
-            int64_t iy = oy + ky * g->d[0] - g->pb[0];
-            float *d = rows + (uint64_t)(c * KH + ky) * (uint64_t)j->row_w;
-            memset(d, 0, (size_t)pl * sizeof *d);
-            memcpy(d + pl, x + (uint64_t)c * g->insz + (uint64_t)(iy * IW), (size_t)IW * sizeof *d);
-            memset(d + pl + IW, 0, (size_t)(j->row_w - pl - IW) * sizeof *d);
+            int64_t iy = oy * g->s[0] + ky * g->d[0] - g->pb[0];
+            const float *src = x + (uint64_t)c * g->insz + (uint64_t)(iy * IW);
+            float *d = rows + (uint64_t)(c * KH + ky) * (uint64_t)(sw * rw);
+            if (sw == 1) {
+                memset(d, 0, (size_t)pl * sizeof *d);
+                memcpy(d + pl, src, (size_t)IW * sizeof *d);
+                memset(d + pl + IW, 0, (size_t)(rw - pl - IW) * sizeof *d);
+                continue;
+            }
+            for (int64_t ph = 0; ph < sw; ph++, d += rw)
+                for (int64_t pos = 0; pos < rw; pos++) {
+                    int64_t col = pos * sw + ph - pl;
+                    d[pos] = col >= 0 && col < IW ? src[col] : 0.0f;
+                }
         }
 }
 
@@ -168,7 +187,7 @@ void conv_direct(const struct nn_geom *g, int64_t G, int64_t M, const float *x, 
     j.nmb = (j.Mg + DM - 1) / DM;
     j.row_w = row_width(g);
     j.rows = scratch + (size_t)G * (size_t)j.nmb * (size_t)j.Cg * g->ksz * DM;
-    j.rows_floats = (uint64_t)j.Cg * (uint64_t)g->k[0] * (uint64_t)j.row_w;
+    j.rows_floats = (uint64_t)j.Cg * (uint64_t)g->k[0] * (uint64_t)(g->s[1] * j.row_w);
     pack_weights(&j, w, scratch);
     int64_t tasks = g->N * G * g->out[0];
     if (pool && tasks > 1)

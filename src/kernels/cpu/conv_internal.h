@@ -28,7 +28,8 @@ void conv_depthwise(const struct nn_geom *g, const float *x, const float *w, con
                     float *y, const struct conv_epi *epi, struct ia_pool *pool);
 
 /* 1 when the implicit-GEMM kernel (conv_direct.c) takes this Conv: 2-D,
- * stride 1, a kernel of more than one tap and at most 32 x 32, 8 to 64
+ * a stride of at most 4 along the width, a kernel of more than one tap and
+ * at most 32 x 32, 8 to 64
  * output channels per group, and a CPU with AVX-512. */
 int conv_direct_fits(const struct nn_geom *g, int64_t G, int64_t M);
 /* Floats of scratch conv_direct needs: the repacked weights and, for each
