@@ -675,6 +675,66 @@ static void test_conv_transpose(void) {
     rm(b);
 }
 
+/* 2-D ConvTranspose against the scatter form, on inputs tall enough for
+ * several row tiles: tiles side by side (kernel 2, stride 2, PP-OCR's
+ * upsampling) and overlapping tiles in turn (kernel 3, stride 2, pads). */
+static void convt_case(const int64_t *xd, int64_t Mg, int64_t G, const int64_t *k,
+                       const int64_t *st, const int64_t *pads, struct ia_pool *pool) {
+    int64_t C = xd[1], M = Mg * G, wd[] = {C, Mg, k[0], k[1]};
+    struct ia_tensor *x = mk_rand(4, xd, 51), *w = mk_rand(4, wd, 52), *b = mk_rand(1, &M, 53);
+    struct ia_onnx_attr at[] = {ais("strides", 2, st), ais("pads", 4, pads), ai("group", G),
+                                ais("kernel_shape", 2, k)};
+    struct ia_tensor *y[1] = {WANT};
+    CHECK_EQ_INT(run("", "ConvTranspose", 11, at, 4, 3, (const struct ia_tensor *[]){x, w, b}, 1,
+                     y, pool), IA_OK);
+    int64_t N = xd[0], IH = xd[2], IW = xd[3];
+    int64_t oh = st[0] * (IH - 1) + k[0] - pads[0] - pads[2];
+    int64_t ow = st[1] * (IW - 1) + k[1] - pads[1] - pads[3];
+    REQUIRE(y[0]);
+    CHECK(y[0]->dims[1] == M && y[0]->dims[2] == oh && y[0]->dims[3] == ow);
+    double *r = calloc((size_t)(N * M * oh * ow), sizeof *r);
+    const float *X = x->data, *W = w->data, *B = b->data;
+    for (int64_t n = 0; n < N; n++)
+        for (int64_t m = 0; m < M; m++)
+            for (int64_t i = 0; i < oh * ow; i++) r[(n * M + m) * oh * ow + i] = B[m];
+    for (int64_t n = 0; n < N; n++)
+        for (int64_t c = 0; c < C; c++)
+            for (int64_t ih = 0; ih < IH; ih++)
+                for (int64_t iw = 0; iw < IW; iw++)
+                    for (int64_t mg = 0; mg < Mg; mg++)
+                        for (int64_t p = 0; p < k[0]; p++)
+                            for (int64_t q = 0; q < k[1]; q++) {
+                                int64_t h = ih * st[0] + p - pads[0], ww = iw * st[1] + q - pads[1];
+                                if (h < 0 || h >= oh || ww < 0 || ww >= ow) continue;
+                                int64_t m = c / (C / G) * Mg + mg;
+                                r[((n * M + m) * oh + h) * ow + ww] +=
+                                    (double)X[((n * C + c) * IH + ih) * IW + iw] *
+                                    W[((c * Mg + mg) * k[0] + p) * k[1] + q];
+                            }
+    float *rf = malloc((size_t)(N * M * oh * ow) * sizeof *rf);
+    for (int64_t i = 0; i < N * M * oh * ow; i++) rf[i] = (float)r[i];
+    CHECK(close_f(y[0]->data, rf, y[0]->numel, 1e-5f));
+    free(r);
+    free(rf);
+    rm(y[0]);
+    rm(x);
+    rm(w);
+    rm(b);
+}
+
+static void test_conv_transpose_tiles(void) {
+    /* Mg*k*k = 48 GEMM rows x 50 columns a row: 20-row tiles, 3 of them */
+    convt_case((int64_t[]){2, 24, 45, 50}, 12, 1, (int64_t[]){2, 2}, (int64_t[]){2, 2},
+               (int64_t[]){0, 0, 0, 0}, pool2);
+    convt_case((int64_t[]){1, 24, 45, 50}, 12, 1, (int64_t[]){2, 2}, (int64_t[]){2, 2},
+               (int64_t[]){0, 0, 0, 0}, NULL);
+    /* overlapping windows: the tiles of a product run in turn */
+    convt_case((int64_t[]){1, 8, 70, 33}, 3, 2, (int64_t[]){3, 3}, (int64_t[]){2, 2},
+               (int64_t[]){1, 1, 1, 0}, pool2);
+    convt_case((int64_t[]){2, 8, 70, 33}, 3, 2, (int64_t[]){3, 3}, (int64_t[]){2, 2},
+               (int64_t[]){1, 1, 1, 0}, NULL);
+}
+
 /* ---- pools ----------------------------------------------------------------------------- */
 
 static void test_pools(void) {
@@ -892,5 +952,6 @@ static void test_teardown(void) {
 TEST_MAIN(T(test_setup), T(test_sgemm_paths), T(test_sgemm_wide), T(test_matmul),
           T(test_matmul_types), T(test_gemm), T(test_conv), T(test_conv_fast_paths),
           T(test_resize_nearest_rows), T(test_global_average_fast), T(test_conv_auto_pad),
-          T(test_conv_transpose), T(test_pools), T(test_group_and_skip_norm),
+          T(test_conv_transpose), T(test_conv_transpose_tiles), T(test_pools),
+          T(test_group_and_skip_norm),
           T(test_batchnorm_forms), T(test_softmax_forms), T(test_teardown))

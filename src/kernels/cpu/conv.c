@@ -254,6 +254,7 @@ struct conv_job {
     int64_t tile_rows, n_tiles; /* Conv: output rows (first spatial dim) per task */
     uint64_t col_floats;        /* per buffer */
     int transpose;
+    int convt_split; /* ConvTranspose: tiles write disjoint output rows */
     int rc;
 };
 
@@ -314,23 +315,62 @@ static int conv_tile(const struct conv_job *j, int64_t t, float *col, struct ia_
     }
     int rc = ia_sgemm(0, 0, j->Mg, ncols, K, 1.0f, wg, K, B, ldb, 0.0f, y + o0,
                       (int64_t)g->outsz, pool);
-    if (!rc && (j->b || j->epi)) conv_tile_epilogue(j, j->b ? j->b + gi * j->Mg : NULL, y + o0, ncols);
+    if (!rc && (j->b || j->epi))
+        conv_tile_epilogue(j, j->b ? j->b + gi * j->Mg : NULL, y + o0, ncols);
     return rc;
 }
 
-/* ConvTranspose: one (image, group) product (t = n*G + g) with its own
- * col buffer. */
-static int convt_one(const struct conv_job *j, int64_t t, float *col, struct ia_pool *pool) {
+/* ConvTranspose: input rows [i0, i1) of one (image, group) product (n,
+ * gi): the GEMM makes their columns in `col` and col2im adds them into y,
+ * through the geometry of a ConvTranspose of those rows alone. */
+static int convt_rows(const struct conv_job *j, int64_t n, int64_t gi, int64_t i0, int64_t i1,
+                      float *col, struct ia_pool *pool) {
     const struct nn_geom *g = j->g;
-    int64_t n = t / j->G, gi = t % j->G;
     const float *x = j->x + ((uint64_t)n * (uint64_t)g->C + (uint64_t)(gi * j->Cg)) * g->insz;
     float *y = j->y + ((uint64_t)n * (uint64_t)j->M + (uint64_t)(gi * j->Mg)) * g->outsz;
     const float *wg = j->w + (uint64_t)(gi * j->Cg) * (uint64_t)j->Mg * g->ksz;
-    int64_t R = j->Mg * (int64_t)g->ksz;
-    int rc = ia_sgemm(1, 0, R, (int64_t)g->insz, j->Cg, 1.0f, wg, R, x, (int64_t)g->insz, 0.0f,
-                      col, (int64_t)g->insz, pool);
-    if (!rc) col2im(g, col, j->Mg, y);
+    int64_t R = j->Mg * (int64_t)g->ksz, row_cols = (int64_t)(g->insz / (uint64_t)g->in[0]);
+    int64_t ncols = (i1 - i0) * row_cols;
+    struct nn_geom sub = *g;
+    sub.in[0] = i1 - i0;
+    sub.pb[0] -= i0 * g->s[0];
+    sub.insz = (uint64_t)ncols;
+    int rc = ia_sgemm(1, 0, R, ncols, j->Cg, 1.0f, wg, R, x + i0 * row_cols, (int64_t)g->insz,
+                      0.0f, col, ncols, pool);
+    if (!rc) col2im(&sub, col, j->Mg, y);
     return rc;
+}
+
+/* ConvTranspose task t: one tile of input rows of one (image, group)
+ * product when tiles write disjoint output rows (j->n_tiles tasks a
+ * product), else every tile of the product in turn. */
+static int convt_one(const struct conv_job *j, int64_t t, float *col, struct ia_pool *pool) {
+    int64_t per = j->convt_split ? j->n_tiles : 1, ng = t / per, rows = j->g->in[0];
+    int64_t a = j->convt_split ? t % per : 0, b = j->convt_split ? a + 1 : j->n_tiles;
+    int rc = IA_OK;
+    for (int64_t tile = a; rc == IA_OK && tile < b; tile++) {
+        int64_t i0 = tile * j->tile_rows, i1 = i0 + j->tile_rows < rows ? i0 + j->tile_rows : rows;
+        rc = convt_rows(j, ng / j->G, ng % j->G, i0, i1, col, pool);
+    }
+    return rc;
+}
+
+/* ConvTranspose's tiles: input rows whose GEMM columns make about
+ * CONV_TILE_FLOATS floats, so col2im reads them from cache. They may run
+ * side by side when the output rows of neighbouring tiles cannot overlap:
+ * when an input row's window reaches (k - 1) * d rows past its first
+ * output row, less than the stride. */
+static void convt_tiles(struct conv_job *j) {
+    const struct nn_geom *g = j->g;
+    int64_t rows = g->in[0], row_cols = rows ? (int64_t)(g->insz / (uint64_t)rows) : 1;
+    uint64_t per_row = (uint64_t)row_cols * (uint64_t)(j->Mg * (int64_t)g->ksz);
+    int64_t t = per_row ? (int64_t)(CONV_TILE_FLOATS / per_row) : rows;
+    if (t < 1) t = 1;
+    if (t > rows) t = rows;
+    j->tile_rows = t;
+    j->n_tiles = rows ? (rows + t - 1) / t : 0;
+    j->col_floats = (uint64_t)t * per_row;
+    j->convt_split = (g->k[0] - 1) * g->d[0] < g->s[0];
 }
 
 static int conv_one(const struct conv_job *j, int64_t t, float *col, struct ia_pool *pool) {
@@ -349,7 +389,7 @@ static void conv_task(void *vj, int64_t t, int thread) {
  * block belongs to one task, so col2im's adds never race), else one after
  * the other with each GEMM split over the pool. */
 static int conv_run(struct ia_op_ctx *ctx, struct conv_job *j, int need_col) {
-    int64_t tasks = j->g->N * j->G * (j->transpose ? 1 : j->n_tiles);
+    int64_t tasks = j->g->N * j->G * (j->transpose && !j->convt_split ? 1 : j->n_tiles);
     int threads = ctx->pool ? ia_pool_size(ctx->pool) : 1;
     int parallel = threads > 1 && tasks >= threads;
     int nbuf = parallel ? threads : 1;
@@ -547,8 +587,10 @@ static int convt_compute(struct ia_op_ctx *ctx) {
         return rc;
     j.y = y;
     memset(y, 0, yt->numel * sizeof *y);
-    if (mul3(j.Mg, g.ksz, g.insz, &j.col_floats))
+    uint64_t full_col;
+    if (mul3(j.Mg, g.ksz, g.insz, &full_col))
         return ia_op_error(ctx, IA_ERANGE, "the col2im matrix is too large");
+    convt_tiles(&j);
     if ((rc = conv_run(ctx, &j, 1))) return rc;
     if (b && b->numel) {
         const float *bf;

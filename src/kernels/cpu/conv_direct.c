@@ -19,8 +19,8 @@
 #include "conv_internal.h"
 #include "gemm.h"
 
-#define DM 12 /* output channels per block */
-#define DC 32 /* output columns per chunk: two 16-lane vectors */
+#define DM 12           /* output channels per block */
+#define DC 32           /* output columns per chunk: two 16-lane vectors */
 #define DIRECT_MAX_K 32 /* kernel height and width at most */
 #define DIRECT_MAX_SW 4 /* stride along the width at most */
 
@@ -30,15 +30,16 @@ struct direct_job {
     float *y;
     const struct conv_epi *epi;
     int64_t G, Cg, Mg, M, nmb; /* nmb: channel blocks per group */
-    float *rows;   /* per thread: [Cg][KH][s[1]][row_w] input rows, zero padded */
-    int64_t row_w; /* OW rounded up to DC, plus the kernel's reach */
+    float *rows;               /* per thread: [Cg][KH][s[1]][row_w] input rows, zero padded */
+    int64_t row_w;             /* OW rounded up to DC, plus the kernel's reach */
     uint64_t rows_floats;      /* per thread */
 };
 
 int conv_direct_fits(const struct nn_geom *g, int64_t G, int64_t M) {
     int64_t Mg = M / G;
-    return g->S == 2 && g->s[1] <= DIRECT_MAX_SW && g->ksz > 1 && g->k[0] <= DIRECT_MAX_K && g->k[1] <= DIRECT_MAX_K &&
-           Mg >= 8 && Mg <= 64 && ia_sgemm_path_available(IA_SGEMM_AVX512);
+    return g->S == 2 && g->s[1] <= DIRECT_MAX_SW && g->ksz > 1 && g->k[0] <= DIRECT_MAX_K &&
+           g->k[1] <= DIRECT_MAX_K && Mg >= 8 && Mg <= 64 &&
+           ia_sgemm_path_available(IA_SGEMM_AVX512);
 }
 
 /* Floats of one phase of a gathered row: tap kx of output column ox reads
@@ -75,17 +76,14 @@ static void lane_masks(int64_t lo, int64_t hi, __mmask16 *m0, __mmask16 *m1) {
     *m1 = (__mmask16)(bits >> 16);
 }
 
-__attribute__((target("avx512f"))) static void direct_chunk(const struct direct_job *j,
-                                                             const float *rows, const int *ky_ok,
-                                                             const float *wp, float *y, int64_t oy,
-                                                             int64_t ox0, int64_t m_rows,
-                                                             const float *bias) {
+__attribute__((target("avx512f"))) static void
+direct_chunk(const struct direct_job *j, const float *rows, const int *ky_ok, const float *wp,
+             float *y, int64_t oy, int64_t ox0, int64_t m_rows, const float *bias) {
     const struct nn_geom *g = j->g;
     int64_t OW = g->out[1], KH = g->k[0], KW = g->k[1], sw = g->s[1];
     int64_t koff[DIRECT_MAX_K];
-    for (int64_t kx = 0; kx < KW; kx++)
-        koff[kx] = kx * g->d[1] % sw * j->row_w + kx * g->d[1] / sw;
-    /* Named accumulators: an array of vectors ends up on the stack. */
+    for (int64_t kx = 0; kx < KW; kx++) koff[kx] = kx * g->d[1] % sw * j->row_w + kx * g->d[1] / sw;
+        /* Named accumulators: an array of vectors ends up on the stack. */
 #define ACC_ALL(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
 #define ACC_ZERO(i) __m512 a##i##_0 = _mm512_setzero_ps(), a##i##_1 = _mm512_setzero_ps();
 #define ACC_FMA(i)                                                                                 \

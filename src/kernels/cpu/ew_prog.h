@@ -20,8 +20,21 @@
 
 #define EW_PROG_MAX_OPS 64
 
-enum { EW_OP_MULC, EW_OP_ADDC, EW_OP_DIVC, EW_OP_SUBC, EW_OP_RSUBC, EW_OP_CLIP, EW_OP_RELU,
-       EW_OP_SAVE, EW_OP_MULR, EW_OP_ADDR, EW_OP_HSIG, EW_OP_RDIVC, EW_OP_COUNT };
+enum {
+    EW_OP_MULC,
+    EW_OP_ADDC,
+    EW_OP_DIVC,
+    EW_OP_SUBC,
+    EW_OP_RSUBC,
+    EW_OP_CLIP,
+    EW_OP_RELU,
+    EW_OP_SAVE,
+    EW_OP_MULR,
+    EW_OP_ADDR,
+    EW_OP_HSIG,
+    EW_OP_RDIVC,
+    EW_OP_COUNT
+};
 
 struct ew_prog {
     int n;
