@@ -12,4 +12,9 @@
  * counts the fused nodes made. */
 int ia_graph_fuse(struct ia_graph *g, size_t *n_fused);
 
+/* Conv followed by its activation (a FusedElementwise or Relu that alone
+ * reads it) -> FusedConv (fuse_conv.c); run by ia_graph_fuse. Adds the
+ * nodes it makes to *n_fused; IA_ENOMEM is the only error. */
+int ia_graph_fuse_conv(struct ia_graph *g, size_t *n_fused);
+
 #endif

@@ -458,6 +458,77 @@ static void test_shared_values_not_fused(void) {
     ia_model_free(md);
 }
 
+/* A Conv whose output only its activation reads becomes a FusedConv. */
+static void mb_conv(struct mb *m, const char *x, const char *y, int64_t C, int64_t M, int64_t k,
+                    int64_t stride, int64_t group, int bias) {
+    int64_t wd[4] = {M, C / group, k, k}, bd[1] = {M}, st[2] = {stride, stride};
+    int64_t p = k / 2, pads[4] = {p, p, p, p};
+    float w[13 * 13 * 9], b[13];
+    fill(w, (size_t)(M * (C / group) * k * k), 0.5f);
+    fill(b, (size_t)M, 0.5f);
+    char *wn = nm(m, "cw"), *bn = nm(m, "cb");
+    mb_const(m, wn, 4, wd, w);
+    mb_const(m, bn, 1, bd, b);
+    struct ia_onnx_attr at[3] = {
+        {.name = "strides", .type = IA_ONNX_ATTR_INTS, .n = 2, .ints = st},
+        {.name = "pads", .type = IA_ONNX_ATTR_INTS, .n = 4, .ints = pads},
+        {.name = "group", .type = IA_ONNX_ATTR_INT, .i = group}};
+    mb_node_d(m, "", "Conv", bias ? 3 : 2, A(x, wn, bn), y, 3, at);
+}
+
+static void mb_reshape(struct mb *m, const char *x, const char *y, int n, const int64_t *shape) {
+    char *sn = nm(m, "shape");
+    int64_t d = n;
+    if (ia_onnx_builder_add_initializer(m->b, sn, IA_DTYPE_INT64, 1, &d, shape,
+                                        (size_t)n * sizeof(int64_t)))
+        abort();
+    mb_node(m, "Reshape", 2, A(x, sn), y);
+}
+
+/* Conv (implicit GEMM) -> HardSwish, depthwise Conv -> Relu, 1x1 Conv ->
+ * Add/Mul chain, im2col Conv -> Relu: each pair one FusedConv, the same
+ * results as the unfused graph at 1 and 2 threads. */
+static void test_conv_activation(void) {
+    struct mb m;
+    mb_init(&m);
+    mb_reshape(&m, "x", "x4", 4, (int64_t[]){-1, 3, 9, 11});
+    mb_conv(&m, "x4", "c1", 3, 13, 3, 1, 1, 1);
+    mb_scalar(&m, "three", 3.0f);
+    mb_scalar(&m, "zero", 0.0f);
+    mb_scalar(&m, "six", 6.0f);
+    mb_scalar(&m, "half", 0.5f);
+    mb_node(&m, "Add", 2, A("c1", "three"), "h1");
+    mb_node(&m, "Clip", 3, A("h1", "zero", "six"), "h2");
+    mb_node(&m, "Mul", 2, A("c1", "h2"), "h3");
+    mb_node(&m, "Div", 2, A("h3", "six"), "a1");
+    mb_conv(&m, "a1", "c2", 13, 13, 3, 2, 13, 1);
+    mb_node(&m, "Relu", 1, A("c2"), "a2");
+    mb_conv(&m, "a2", "c3", 13, 5, 1, 1, 1, 1);
+    mb_node(&m, "Add", 2, A("c3", "three"), "e1");
+    mb_node(&m, "Mul", 2, A("e1", "half"), "a3");
+    mb_conv(&m, "a3", "c4", 5, 4, 3, 2, 1, 0);
+    mb_node(&m, "Relu", 1, A("c4"), "a4");
+    mb_reshape(&m, "a4", "y", 2, (int64_t[]){-1, 36});
+    struct ia_model *md = mb_finish(&m, "x", 3 * 9 * 11, "y", 36);
+    size_t live;
+    CHECK_EQ_INT(count_fused_live(md, &live), 6); /* 2 elementwise chains, then 4 FusedConv */
+    CHECK_EQ_INT(live, 6);                        /* 2 Reshapes, 4 FusedConvs */
+    for (int th = 1; th <= 2; th++) CHECK(fused_vs_plain(md, 3, 3 * 9 * 11, th) <= 1.0);
+    ia_model_free(md);
+
+    /* The Conv's output is also a graph output: nothing to fuse. */
+    mb_init(&m);
+    mb_reshape(&m, "x", "x4", 4, (int64_t[]){-1, 3, 9, 11});
+    mb_conv(&m, "x4", "c1", 3, 13, 3, 1, 1, 1);
+    mb_node(&m, "Relu", 1, A("c1"), "y");
+    struct ia_onnx_dim d4[4] = {{.value = -1, .param = "rows"}, {.value = 13}, {.value = 9},
+                                {.value = 11}};
+    ia_onnx_builder_add_output(m.b, "c1", IA_DTYPE_FLOAT32, 4, d4);
+    md = mb_finish(&m, "x", 3 * 9 * 11, "y", 13 * 9 * 11);
+    CHECK_EQ_INT(count_fused(md), 0);
+    ia_model_free(md);
+}
+
 /* ia_sgemm_prepacked (+ epilogue) against the reference product. */
 static void add_one(const void *user, float *c, int64_t col0, int64_t n) {
     const float *bias = user;
@@ -581,4 +652,5 @@ static void test_fused_ops_reject_bad_input(void) {
 
 TEST_MAIN(T(test_block_matches_unfused), T(test_attention_matches_unfused),
           T(test_elementwise_chain), T(test_shared_values_not_fused), T(test_prepacked_gemm),
-          T(test_gelu_approximations), T(test_fused_ops_reject_bad_input))
+          T(test_gelu_approximations), T(test_fused_ops_reject_bad_input),
+          T(test_conv_activation))

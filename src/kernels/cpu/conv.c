@@ -457,14 +457,16 @@ static int conv_infer(struct ia_op_ctx *ctx) {
     return ia_tensor_set_shape(ctx->outputs[0], ctx->inputs[0]->dtype, g.S + 2, d);
 }
 
-static int conv_compute(struct ia_op_ctx *ctx) {
+/* Conv, then epi (may be NULL) over the output, piece by piece while it
+ * is in cache. */
+static int conv_compute_epi(struct ia_op_ctx *ctx, const struct conv_epi *epi) {
     struct nn_geom g;
     int64_t G;
     int rc = conv_geom(ctx, &g, &G);
     struct ia_tensor *yt = ctx->outputs[0];
     if (rc || yt->numel == 0) return rc;
     const struct ia_tensor *b = sh_in(ctx, 2);
-    struct conv_job j = {.g = &g, .G = G, .Cg = g.C / G, .M = ctx->inputs[1]->dims[0]};
+    struct conv_job j = {.g = &g, .G = G, .Cg = g.C / G, .M = ctx->inputs[1]->dims[0], .epi = epi};
     j.Mg = j.M / G;
     float *y;
     if ((rc = nn_f32_in(ctx, ctx->inputs[0], &j.x)) || (rc = nn_f32_in(ctx, ctx->inputs[1], &j.w)) ||
@@ -473,14 +475,14 @@ static int conv_compute(struct ia_op_ctx *ctx) {
     j.y = y;
     if (b && b->numel && (rc = nn_f32_in(ctx, b, &j.b))) return rc;
     if (conv_depthwise_fits(&g, G, j.M)) {
-        conv_depthwise(&g, j.x, j.w, j.b, y, NULL, ctx->pool);
+        conv_depthwise(&g, j.x, j.w, j.b, y, epi, ctx->pool);
         return nn_f32_out_done(ctx, yt, y);
     }
     if (conv_direct_fits(&g, G, j.M)) {
         int threads = ctx->pool ? ia_pool_size(ctx->pool) : 1;
         float *s = nn_scratch_f32(ctx, conv_direct_scratch_floats(&g, G, j.M, threads));
         if (!s) return IA_ENOMEM;
-        conv_direct(&g, G, j.M, j.x, j.w, j.b, y, s, NULL, ctx->pool);
+        conv_direct(&g, G, j.M, j.x, j.w, j.b, y, s, epi, ctx->pool);
         return nn_f32_out_done(ctx, yt, y);
     }
     int direct = 1;
@@ -492,6 +494,33 @@ static int conv_compute(struct ia_op_ctx *ctx) {
     conv_tiles(&j, !direct);
     if ((rc = conv_run(ctx, &j, !direct))) return rc;
     return nn_f32_out_done(ctx, yt, y);
+}
+
+static int conv_compute(struct ia_op_ctx *ctx) { return conv_compute_epi(ctx, NULL); }
+
+/* FusedConv (domain "ai.ia.fused", internal; made by src/graph/fuse_conv.c):
+ * Conv(X, W[, B]) with Conv's attributes, followed by the elementwise
+ * program of its "ops" and "consts" attributes (ew_prog.h) run on each
+ * piece of the output as it is finished. float32 only. */
+static int fconv_check(struct ia_op_ctx *ctx, struct ew_prog *p) {
+    if (ctx->n_inputs < 2 || !ctx->inputs[0]) return ia_op_error(ctx, IA_EINVAL, "X is required");
+    if (ctx->inputs[0]->dtype != IA_DTYPE_FLOAT32)
+        return ia_op_error(ctx, IA_EUNSUPPORTED, "float32 only, got %s",
+                           ia_dtype_name(ctx->inputs[0]->dtype));
+    return ew_prog_parse(ctx, p);
+}
+
+static int fconv_infer(struct ia_op_ctx *ctx) {
+    struct ew_prog p;
+    int rc = fconv_check(ctx, &p);
+    return rc ? rc : conv_infer(ctx);
+}
+
+static int fconv_compute(struct ia_op_ctx *ctx) {
+    struct ew_prog p;
+    int rc = fconv_check(ctx, &p);
+    struct conv_epi epi = {&p};
+    return rc ? rc : conv_compute_epi(ctx, &epi);
 }
 
 /* ---- ConvTranspose ------------------------------------------------------------------ */
@@ -601,4 +630,5 @@ static int convt_compute(struct ia_op_ctx *ctx) {
 }
 
 const struct ia_op_def ia_op_Conv = {"", "Conv", 1, 0, conv_infer, conv_compute};
+const struct ia_op_def ia_op_ia_FusedConv = {"ai.ia.fused", "FusedConv", 1, 0, fconv_infer, fconv_compute};
 const struct ia_op_def ia_op_ConvTranspose = {"", "ConvTranspose", 1, 0, convt_infer, convt_compute};
