@@ -501,6 +501,11 @@ static void test_conv_fast_paths(void) {
     conv_case(2, (int64_t[]){1, 3, 19, 41}, 3, &d2, 1, pool2);
     struct cgeo d3 = {2, {3, 3}, {3, 3}, {2, 2}, {2, 0}, {1, 3}, {0}, 4};
     conv_case(2, (int64_t[]){1, 4, 17, 20}, 4, &d3, 1, NULL);
+    /* dilation 2 at strides 1 and 2 (the AVX-512 form), odd widths */
+    struct cgeo d6 = {2, {3, 5}, {1, 1}, {2, 2}, {2, 4}, {1, 3}, {0}, 3};
+    conv_case(2, (int64_t[]){1, 3, 12, 35}, 3, &d6, 1, pool2);
+    struct cgeo d7 = {2, {3, 3}, {2, 2}, {2, 2}, {2, 2}, {2, 1}, {0}, 2};
+    conv_case(2, (int64_t[]){2, 2, 13, 67}, 2, &d7, 1, NULL);
     /* a 5-wide kernel on a 3 x 4 input: every tap clipped by the pads */
     struct cgeo d4 = {2, {5, 5}, {1, 2}, {1, 1}, {2, 2}, {2, 2}, {0}, 2};
     conv_case(2, (int64_t[]){1, 2, 3, 4}, 2, &d4, 1, NULL);
