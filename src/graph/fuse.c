@@ -670,6 +670,10 @@ static void count_uses(struct fuse_ctx *c) {
 int ia_graph_fuse(struct ia_graph *g, size_t *n_fused) {
     if (n_fused) *n_fused = 0;
     struct fuse_ctx c = {.g = g};
+    /* Before the counts below: it adds values, and the Relu after a BN
+     * must see the Conv (fuse_conv.c). */
+    int rc = ia_graph_fold_conv_bn(g, &c.n_fused);
+    if (rc != IA_OK) return rc;
     size_t nv = g->n_values ? g->n_values : 1;
     c.uses = ia_malloc(nv * sizeof *c.uses);
     c.packed = ia_malloc(nv * sizeof *c.packed);
@@ -680,7 +684,6 @@ int ia_graph_fuse(struct ia_graph *g, size_t *n_fused) {
     }
     for (size_t i = 0; i < g->n_values; i++) c.packed[i] = -1;
     count_uses(&c);
-    int rc = IA_OK;
     /* LayerNorm first: its final Add must not be taken for a bias Add. */
     for (size_t i = 0; rc == IA_OK && i < g->n_nodes; i++) rc = fuse_layernorm(&c, &g->nodes[i]);
     count_uses(&c); /* the fused nodes read less than the chains did */
@@ -690,6 +693,7 @@ int ia_graph_fuse(struct ia_graph *g, size_t *n_fused) {
     count_uses(&c);
     /* what is left: chains of scalar elementwise ops after any node */
     for (size_t i = 0; rc == IA_OK && i < g->n_nodes; i++) rc = fuse_eltwise(&c, &g->nodes[i]);
+    if (rc == IA_OK) rc = ia_graph_fuse_conv(g, &c.n_fused); /* fuse_conv.c */
     ia_free(c.uses);
     ia_free(c.packed);
     ia_graph_lifetimes(g);

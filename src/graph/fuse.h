@@ -12,4 +12,18 @@
  * counts the fused nodes made. */
 int ia_graph_fuse(struct ia_graph *g, size_t *n_fused);
 
+/* Conv followed by its activation (a FusedElementwise or Relu that alone
+ * reads it) -> FusedConv (fuse_conv.c); run by ia_graph_fuse. Adds the
+ * nodes it makes to *n_fused; IA_ENOMEM is the only error. */
+int ia_graph_fuse_conv(struct ia_graph *g, size_t *n_fused);
+
+/* Conv or ConvTranspose -> BatchNormalization (inference form, constant
+ * statistics) or -> Add(per-channel constant), the conv's W and B float32
+ * constants and its output read by that node alone: one conv with W and B
+ * scaled and shifted (fuse_conv.c); run
+ * first by ia_graph_fuse, so the activation after the BN then fuses into
+ * the Conv. Adds the convs it makes to *n_fused; IA_ENOMEM is the only
+ * error. */
+int ia_graph_fold_conv_bn(struct ia_graph *g, size_t *n_fused);
+
 #endif

@@ -521,6 +521,189 @@ static void test_bare_matmul(void) {
     ia_model_free(md);
 }
 
+/* A Conv whose output only its activation reads becomes a FusedConv. */
+static void mb_conv(struct mb *m, const char *x, const char *y, int64_t C, int64_t M, int64_t k,
+                    int64_t stride, int64_t group, int bias) {
+    int64_t wd[4] = {M, C / group, k, k}, bd[1] = {M}, st[2] = {stride, stride};
+    int64_t p = k / 2, pads[4] = {p, p, p, p};
+    float w[13 * 13 * 9], b[13];
+    fill(w, (size_t)(M * (C / group) * k * k), 0.5f);
+    fill(b, (size_t)M, 0.5f);
+    char *wn = nm(m, "cw"), *bn = nm(m, "cb");
+    mb_const(m, wn, 4, wd, w);
+    mb_const(m, bn, 1, bd, b);
+    struct ia_onnx_attr at[3] = {
+        {.name = "strides", .type = IA_ONNX_ATTR_INTS, .n = 2, .ints = st},
+        {.name = "pads", .type = IA_ONNX_ATTR_INTS, .n = 4, .ints = pads},
+        {.name = "group", .type = IA_ONNX_ATTR_INT, .i = group}};
+    mb_node_d(m, "", "Conv", bias ? 3 : 2, A(x, wn, bn), y, 3, at);
+}
+
+static void mb_reshape(struct mb *m, const char *x, const char *y, int n, const int64_t *shape) {
+    char *sn = nm(m, "shape");
+    int64_t d = n;
+    if (ia_onnx_builder_add_initializer(m->b, sn, IA_DTYPE_INT64, 1, &d, shape,
+                                        (size_t)n * sizeof(int64_t)))
+        abort();
+    mb_node(m, "Reshape", 2, A(x, sn), y);
+}
+
+/* Conv (implicit GEMM) -> HardSwish, depthwise Conv -> Relu, 1x1 Conv ->
+ * Add/Mul chain, im2col Conv -> Relu: each pair one FusedConv, the same
+ * results as the unfused graph at 1 and 2 threads. */
+static void test_conv_activation(void) {
+    struct mb m;
+    mb_init(&m);
+    mb_reshape(&m, "x", "x4", 4, (int64_t[]){-1, 3, 9, 11});
+    mb_conv(&m, "x4", "c1", 3, 13, 3, 1, 1, 1);
+    mb_scalar(&m, "three", 3.0f);
+    mb_scalar(&m, "zero", 0.0f);
+    mb_scalar(&m, "six", 6.0f);
+    mb_scalar(&m, "half", 0.5f);
+    mb_node(&m, "Add", 2, A("c1", "three"), "h1");
+    mb_node(&m, "Clip", 3, A("h1", "zero", "six"), "h2");
+    mb_node(&m, "Mul", 2, A("c1", "h2"), "h3");
+    mb_node(&m, "Div", 2, A("h3", "six"), "a1");
+    mb_conv(&m, "a1", "c2", 13, 13, 3, 2, 13, 1);
+    mb_node(&m, "Relu", 1, A("c2"), "a2");
+    mb_conv(&m, "a2", "c3", 13, 5, 1, 1, 1, 1);
+    mb_node(&m, "Add", 2, A("c3", "three"), "e1");
+    mb_node(&m, "Mul", 2, A("e1", "half"), "a3");
+    mb_conv(&m, "a3", "c4", 5, 4, 3, 2, 1, 0);
+    mb_node(&m, "Relu", 1, A("c4"), "a4");
+    mb_reshape(&m, "a4", "y", 2, (int64_t[]){-1, 36});
+    struct ia_model *md = mb_finish(&m, "x", 3 * 9 * 11, "y", 36);
+    size_t live;
+    CHECK_EQ_INT(count_fused_live(md, &live), 6); /* 2 elementwise chains, then 4 FusedConv */
+    CHECK_EQ_INT(live, 6);                        /* 2 Reshapes, 4 FusedConvs */
+    for (int th = 1; th <= 2; th++) CHECK(fused_vs_plain(md, 3, 3 * 9 * 11, th) <= 1.0);
+    ia_model_free(md);
+
+    /* The Conv's output is also a graph output: nothing to fuse. */
+    mb_init(&m);
+    mb_reshape(&m, "x", "x4", 4, (int64_t[]){-1, 3, 9, 11});
+    mb_conv(&m, "x4", "c1", 3, 13, 3, 1, 1, 1);
+    mb_node(&m, "Relu", 1, A("c1"), "y");
+    struct ia_onnx_dim d4[4] = {{.value = -1, .param = "rows"}, {.value = 13}, {.value = 9},
+                                {.value = 11}};
+    ia_onnx_builder_add_output(m.b, "c1", IA_DTYPE_FLOAT32, 4, d4);
+    md = mb_finish(&m, "x", 3 * 9 * 11, "y", 13 * 9 * 11);
+    CHECK_EQ_INT(count_fused(md), 0);
+    ia_model_free(md);
+}
+
+/* BatchNormalization over C channels with plausible statistics (scale
+ * about 1, var 1 to 3: what a trained CNN has). */
+static void mb_bn(struct mb *m, const char *x, const char *y, int64_t C, float eps) {
+    float sc[16], be[16], mu[16], va[16];
+    for (int64_t c = 0; c < C; c++) {
+        sc[c] = 1.0f + 0.5f * frand();
+        be[c] = 0.5f * frand();
+        mu[c] = 0.5f * frand();
+        va[c] = 2.0f + frand();
+    }
+    char *n[4] = {nm(m, "bs"), nm(m, "bb"), nm(m, "bm"), nm(m, "bv")};
+    mb_const(m, n[0], 1, &C, sc);
+    mb_const(m, n[1], 1, &C, be);
+    mb_const(m, n[2], 1, &C, mu);
+    mb_const(m, n[3], 1, &C, va);
+    struct ia_onnx_attr at[1] = {{.name = "epsilon", .type = IA_ONNX_ATTR_FLOAT, .f = eps}};
+    mb_node_d(m, "", "BatchNormalization", 5, A(x, n[0], n[1], n[2], n[3]), y, 1, at);
+}
+
+/* ConvTranspose C -> M channels, kernel 2, stride 2, W [C, M/group, 2, 2]. */
+static void mb_convt(struct mb *m, const char *x, const char *y, int64_t C, int64_t M,
+                     int64_t group, int bias) {
+    int64_t wd[4] = {C, M / group, 2, 2}, bd[1] = {M}, st[2] = {2, 2};
+    float w[16 * 16 * 4], b[16];
+    fill(w, (size_t)(C * (M / group) * 4), 0.5f);
+    fill(b, (size_t)M, 0.5f);
+    char *wn = nm(m, "tw"), *bn = nm(m, "tb");
+    mb_const(m, wn, 4, wd, w);
+    mb_const(m, bn, 1, bd, b);
+    struct ia_onnx_attr at[2] = {
+        {.name = "strides", .type = IA_ONNX_ATTR_INTS, .n = 2, .ints = st},
+        {.name = "group", .type = IA_ONNX_ATTR_INT, .i = group}};
+    mb_node_d(m, "", "ConvTranspose", bias ? 3 : 2, A(x, wn, bn), y, 2, at);
+}
+
+/* Conv with bias -> BN -> Relu, Conv without bias -> BN, grouped Conv ->
+ * BN, ConvTranspose with group 2 -> BN: every BN folds into its conv (and
+ * the Relu then into the first Conv); per-channel bias Adds fold likewise;
+ * results as the unfused graph's. Shared outputs and other Adds stay. */
+static void test_conv_batchnorm(void) {
+    struct mb m;
+    mb_init(&m);
+    mb_reshape(&m, "x", "x4", 4, (int64_t[]){-1, 3, 9, 11});
+    mb_conv(&m, "x4", "c1", 3, 12, 3, 1, 1, 1);
+    mb_bn(&m, "c1", "b1", 12, 1e-5f);
+    mb_node(&m, "Relu", 1, A("b1"), "a1");
+    mb_conv(&m, "a1", "c2", 12, 12, 3, 2, 1, 0); /* 5 x 6 */
+    mb_bn(&m, "c2", "b2", 12, 1e-3f);
+    mb_conv(&m, "b2", "c3", 12, 12, 3, 1, 3, 1);
+    mb_bn(&m, "c3", "b3", 12, 1e-5f);
+    mb_convt(&m, "b3", "t4", 12, 6, 2, 1); /* 6 x 10 x 12 */
+    mb_bn(&m, "t4", "b4", 6, 1e-5f);
+    mb_reshape(&m, "b4", "y", 2, (int64_t[]){-1, 720});
+    struct ia_model *md = mb_finish(&m, "x", 3 * 9 * 11, "y", 720);
+    size_t live;
+    CHECK_EQ_INT(count_fused_live(md, &live), 5); /* 4 BNs folded, 1 FusedConv */
+    CHECK_EQ_INT(live, 6); /* 2 Reshapes, FusedConv, 2 Convs, ConvTranspose */
+    for (int th = 1; th <= 2; th++) CHECK(fused_vs_plain(md, 3, 3 * 9 * 11, th) <= 1.0);
+    ia_model_free(md);
+
+    /* ConvTranspose without bias -> Add([1, C, 1, 1]) -> BN -> Relu ->
+     * ConvTranspose -> Add(c, .) with one channel (as PP-OCR's head): the
+     * Adds and the BN fold into the ConvTransposes. */
+    mb_init(&m);
+    mb_reshape(&m, "x", "x4", 4, (int64_t[]){-1, 3, 9, 11});
+    mb_convt(&m, "x4", "t1", 3, 6, 1, 0);
+    float c6[6], c1 = 0.25f;
+    fill(c6, 6, 0.5f);
+    mb_const(&m, "c6", 4, (int64_t[]){1, 6, 1, 1}, c6);
+    mb_node(&m, "Add", 2, A("t1", "c6"), "e1");
+    mb_bn(&m, "e1", "b1", 6, 1e-5f);
+    mb_node(&m, "Relu", 1, A("b1"), "a1");
+    mb_convt(&m, "a1", "t2", 6, 1, 1, 0); /* 1 x 36 x 44 */
+    mb_const(&m, "c1", 4, (int64_t[]){1, 1, 1, 1}, &c1);
+    mb_node(&m, "Add", 2, A("c1", "t2"), "e2");
+    mb_reshape(&m, "e2", "y", 2, (int64_t[]){-1, 36 * 44});
+    md = mb_finish(&m, "x", 3 * 9 * 11, "y", 36 * 44);
+    CHECK_EQ_INT(count_fused_live(md, &live), 3); /* 2 Adds, 1 BN */
+    CHECK_EQ_INT(live, 5); /* 2 Reshapes, 2 ConvTransposes, Relu */
+    for (int th = 1; th <= 2; th++) CHECK(fused_vs_plain(md, 3, 3 * 9 * 11, th) <= 1.0);
+    ia_model_free(md);
+
+    /* An Add whose constant runs along the width, not the channels: it
+     * stays, even with as many elements as channels. */
+    mb_init(&m);
+    mb_reshape(&m, "x", "x4", 4, (int64_t[]){-1, 3, 9, 11});
+    mb_conv(&m, "x4", "c1", 3, 11, 3, 1, 1, 1);
+    float cw[11];
+    fill(cw, 11, 0.5f);
+    mb_const(&m, "cw11", 4, (int64_t[]){1, 1, 1, 11}, cw);
+    mb_node(&m, "Add", 2, A("c1", "cw11"), "e1");
+    mb_reshape(&m, "e1", "y", 2, (int64_t[]){-1, 11 * 9 * 11});
+    md = mb_finish(&m, "x", 3 * 9 * 11, "y", 11 * 9 * 11);
+    CHECK_EQ_INT(count_fused_live(md, &live), 0);
+    CHECK_EQ_INT(live, 4);
+    CHECK(fused_vs_plain(md, 3, 3 * 9 * 11, 1) <= 1.0);
+    ia_model_free(md);
+
+    /* The Conv's output is also read by an Add: the BN stays. */
+    mb_init(&m);
+    mb_reshape(&m, "x", "x4", 4, (int64_t[]){-1, 3, 9, 11});
+    mb_conv(&m, "x4", "c1", 3, 12, 3, 1, 1, 1);
+    mb_bn(&m, "c1", "b1", 12, 1e-5f);
+    mb_node(&m, "Add", 2, A("b1", "c1"), "s1");
+    mb_reshape(&m, "s1", "y", 2, (int64_t[]){-1, 12 * 9 * 11});
+    md = mb_finish(&m, "x", 3 * 9 * 11, "y", 12 * 9 * 11);
+    CHECK_EQ_INT(count_fused_live(md, &live), 0);
+    CHECK_EQ_INT(live, 5);
+    CHECK(fused_vs_plain(md, 3, 3 * 9 * 11, 1) <= 1.0);
+    ia_model_free(md);
+}
+
 /* ia_sgemm_prepacked (+ epilogue) against the reference product. */
 static void add_one(const void *user, float *c, int64_t col0, int64_t n) {
     const float *bias = user;
@@ -647,5 +830,6 @@ static void test_fused_ops_reject_bad_input(void) {
 }
 
 TEST_MAIN(T(test_block_matches_unfused), T(test_attention_matches_unfused),
-          T(test_elementwise_chain), T(test_shared_values_not_fused), T(test_bare_matmul), T(test_residual_add), T(test_prepacked_gemm),
-          T(test_gelu_approximations), T(test_fused_ops_reject_bad_input))
+          T(test_elementwise_chain), T(test_shared_values_not_fused), T(test_bare_matmul),
+          T(test_residual_add), T(test_prepacked_gemm), T(test_gelu_approximations),
+          T(test_fused_ops_reject_bad_input), T(test_conv_activation), T(test_conv_batchnorm))

@@ -523,6 +523,115 @@ static void test_conv(void) {
     conv_case(3, (int64_t[]){1, 2, 4, 5, 6}, 3, &g3, 1, NULL);
 }
 
+/* The direct depthwise kernel (2-D, group == C == M), the implicit-GEMM
+ * kernel (where the CPU has AVX-512) and the tiled im2col
+ * path (output rows split into tiles, several per image) against the
+ * direct loops, on shapes with vector tails, asymmetric pads, strides,
+ * dilations, kernels wider than the input and pools. */
+static void test_conv_fast_paths(void) {
+    /* depthwise: 3x3 s1 on 23 x 37 (two 16-wide vectors and a tail) */
+    struct cgeo d1 = {2, {3, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, {0}, 5};
+    conv_case(2, (int64_t[]){2, 5, 23, 37}, 5, &d1, 1, NULL);
+    conv_case(2, (int64_t[]){2, 5, 23, 37}, 5, &d1, 0, pool2);
+    /* 5x5 stride 2 with asymmetric pads; stride 3 with dilation 2 */
+    struct cgeo d2 = {2, {5, 5}, {2, 2}, {1, 1}, {2, 1}, {1, 2}, {0}, 3};
+    conv_case(2, (int64_t[]){1, 3, 19, 41}, 3, &d2, 1, pool2);
+    struct cgeo d3 = {2, {3, 3}, {3, 3}, {2, 2}, {2, 0}, {1, 3}, {0}, 4};
+    conv_case(2, (int64_t[]){1, 4, 17, 20}, 4, &d3, 1, NULL);
+    /* dilation 2 at strides 1 and 2 (the AVX-512 form), odd widths */
+    struct cgeo d6 = {2, {3, 5}, {1, 1}, {2, 2}, {2, 4}, {1, 3}, {0}, 3};
+    conv_case(2, (int64_t[]){1, 3, 12, 35}, 3, &d6, 1, pool2);
+    struct cgeo d7 = {2, {3, 3}, {2, 2}, {2, 2}, {2, 2}, {2, 1}, {0}, 2};
+    conv_case(2, (int64_t[]){2, 2, 13, 67}, 2, &d7, 1, NULL);
+    /* a 5-wide kernel on a 3 x 4 input: every tap clipped by the pads */
+    struct cgeo d4 = {2, {5, 5}, {1, 2}, {1, 1}, {2, 2}, {2, 2}, {0}, 2};
+    conv_case(2, (int64_t[]){1, 2, 3, 4}, 2, &d4, 1, NULL);
+    /* depthwise with a channel multiplier (M = 2C) stays on the GEMM path */
+    struct cgeo d5 = {2, {3, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, {0}, 3};
+    conv_case(2, (int64_t[]){1, 3, 9, 10}, 6, &d5, 1, pool2);
+    /* implicit GEMM (stride 1, 8..64 channels a group): 13 = one full
+     * 12-channel block and one of 1; 37 columns = a 32 chunk and a tail */
+    struct cgeo i1 = {2, {3, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, {0}, 1};
+    conv_case(2, (int64_t[]){2, 5, 9, 37}, 13, &i1, 1, NULL);
+    conv_case(2, (int64_t[]){2, 5, 9, 37}, 13, &i1, 0, pool2);
+    /* dilation 2, a 3x5 kernel, asymmetric pads, two groups of 8 */
+    struct cgeo i2 = {2, {3, 5}, {1, 1}, {2, 2}, {0, 1}, {2, 0}, {0}, 2};
+    conv_case(2, (int64_t[]){1, 6, 11, 20}, 16, &i2, 1, pool2);
+    /* strides 2 and 3 (phase-split rows), the 3-channel stem conv shape */
+    struct cgeo i4 = {2, {3, 3}, {2, 2}, {1, 1}, {1, 1}, {1, 1}, {0}, 1};
+    conv_case(2, (int64_t[]){1, 3, 33, 70}, 16, &i4, 1, pool2);
+    struct cgeo i5 = {2, {3, 4}, {2, 3}, {1, 2}, {0, 2}, {1, 1}, {0}, 1};
+    conv_case(2, (int64_t[]){2, 4, 15, 29}, 10, &i5, 1, NULL);
+    /* pads wider than the input: whole rows and columns of padding */
+    struct cgeo i3 = {2, {5, 5}, {1, 1}, {1, 1}, {3, 3}, {3, 2}, {0}, 1};
+    conv_case(2, (int64_t[]){1, 3, 4, 4}, 9, &i3, 1, NULL);
+    /* tiled im2col: K = 16*9 = 144 over 60 columns a row gives 5-row tiles,
+     * 10 per image (the last one short with stride 2) */
+    struct cgeo t1 = {2, {3, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, {0}, 1};
+    conv_case(2, (int64_t[]){2, 16, 50, 60}, 7, &t1, 1, NULL);
+    conv_case(2, (int64_t[]){2, 16, 50, 60}, 7, &t1, 1, pool2);
+    struct cgeo t2 = {2, {3, 3}, {2, 2}, {1, 1}, {0, 1}, {1, 0}, {0}, 2};
+    conv_case(2, (int64_t[]){1, 32, 61, 97}, 6, &t2, 1, pool2);
+    /* 1x1 in tiles of x read in place */
+    struct cgeo t3 = {2, {1, 1}, {1, 1}, {1, 1}, {0, 0}, {0, 0}, {0}, 1};
+    conv_case(2, (int64_t[]){1, 8, 41, 50}, 5, &t3, 1, pool2);
+    /* 1-D in tiles */
+    struct cgeo t4 = {1, {5}, {1}, {1}, {2}, {1}, {0}, 1};
+    conv_case(1, (int64_t[]){1, 64, 301}, 3, &t4, 1, pool2);
+}
+
+/* Resize nearest on float32 takes a row-copying path; the float64 input
+ * takes the general one: both must give the same values. */
+static void test_resize_nearest_rows(void) {
+    int64_t xd[] = {2, 3, 7, 5}, sd[] = {4};
+    struct ia_tensor *x = mk_rand(4, xd, 41);
+    struct ia_tensor *x64 = mk(IA_DTYPE_FLOAT64, 4, xd, NULL);
+    for (uint64_t i = 0; i < x->numel; i++)
+        ((double *)x64->data)[i] = ((const float *)x->data)[i];
+    const float scs[][4] = {{1, 1, 2, 2}, {1, 1, 2.5f, 1.5f}, {1, 1, 0.5f, 0.7f}, {1, 2, 1, 3}};
+    const char *modes[][2] = {{"asymmetric", "floor"}, {"half_pixel", "round_prefer_floor"},
+                              {"align_corners", "round_prefer_ceil"}, {"half_pixel", "ceil"}};
+    for (int c = 0; c < 4; c++) {
+        struct ia_tensor *sc = mk(IA_DTYPE_FLOAT32, 1, sd, scs[c]);
+        struct ia_onnx_attr at[] = {as("coordinate_transformation_mode", modes[c][0]),
+                                    as("nearest_mode", modes[c][1])};
+        struct ia_tensor *y[1] = {WANT}, *y64[1] = {WANT};
+        CHECK_EQ_INT(run("", "Resize", 13, at, 2, 3, (const struct ia_tensor *[]){x, NULL, sc}, 1,
+                         y, NULL), IA_OK);
+        CHECK_EQ_INT(run("", "Resize", 13, at, 2, 3, (const struct ia_tensor *[]){x64, NULL, sc},
+                         1, y64, NULL), IA_OK);
+        if (y[0] && y64[0]) {
+            CHECK_EQ_INT((int)y[0]->numel, (int)y64[0]->numel);
+            int same = 1;
+            for (uint64_t i = 0; i < y[0]->numel; i++)
+                same &= ((const float *)y[0]->data)[i] == (float)((const double *)y64[0]->data)[i];
+            CHECK(same);
+        }
+        rm(y[0]);
+        rm(y64[0]);
+        rm(sc);
+    }
+    rm(x);
+    rm(x64);
+}
+
+/* GlobalAveragePool's float32 path against AveragePool over the whole plane. */
+static void test_global_average_fast(void) {
+    int64_t xd[] = {2, 3, 13, 11};
+    struct ia_tensor *x = mk_rand(4, xd, 43);
+    int64_t k[] = {13, 11};
+    struct ia_onnx_attr at = ais("kernel_shape", 2, k);
+    struct ia_tensor *y[1] = {WANT}, *r[1] = {WANT};
+    CHECK_EQ_INT(run("", "GlobalAveragePool", 1, NULL, 0, 1, (const struct ia_tensor *[]){x}, 1, y,
+                     NULL), IA_OK);
+    CHECK_EQ_INT(run("", "AveragePool", 11, &at, 1, 1, (const struct ia_tensor *[]){x}, 1, r, NULL),
+                 IA_OK);
+    CHECK(y[0] && r[0] && y[0]->numel == 6 && close_f(y[0]->data, r[0]->data, 6, 1e-6f));
+    rm(y[0]);
+    rm(r[0]);
+    rm(x);
+}
+
 static void test_conv_auto_pad(void) {
     /* SAME_LOWER, stride 2, 5x5 input, 3x3 kernel: output 3x3, the odd pad first. */
     int64_t xd[] = {1, 1, 6, 6}, wd[] = {1, 1, 3, 3};
@@ -606,6 +715,66 @@ static void test_conv_transpose(void) {
     rm(x);
     rm(w);
     rm(b);
+}
+
+/* 2-D ConvTranspose against the scatter form, on inputs tall enough for
+ * several row tiles: tiles side by side (kernel 2, stride 2, PP-OCR's
+ * upsampling) and overlapping tiles in turn (kernel 3, stride 2, pads). */
+static void convt_case(const int64_t *xd, int64_t Mg, int64_t G, const int64_t *k,
+                       const int64_t *st, const int64_t *pads, struct ia_pool *pool) {
+    int64_t C = xd[1], M = Mg * G, wd[] = {C, Mg, k[0], k[1]};
+    struct ia_tensor *x = mk_rand(4, xd, 51), *w = mk_rand(4, wd, 52), *b = mk_rand(1, &M, 53);
+    struct ia_onnx_attr at[] = {ais("strides", 2, st), ais("pads", 4, pads), ai("group", G),
+                                ais("kernel_shape", 2, k)};
+    struct ia_tensor *y[1] = {WANT};
+    CHECK_EQ_INT(run("", "ConvTranspose", 11, at, 4, 3, (const struct ia_tensor *[]){x, w, b}, 1,
+                     y, pool), IA_OK);
+    int64_t N = xd[0], IH = xd[2], IW = xd[3];
+    int64_t oh = st[0] * (IH - 1) + k[0] - pads[0] - pads[2];
+    int64_t ow = st[1] * (IW - 1) + k[1] - pads[1] - pads[3];
+    REQUIRE(y[0]);
+    CHECK(y[0]->dims[1] == M && y[0]->dims[2] == oh && y[0]->dims[3] == ow);
+    double *r = calloc((size_t)(N * M * oh * ow), sizeof *r);
+    const float *X = x->data, *W = w->data, *B = b->data;
+    for (int64_t n = 0; n < N; n++)
+        for (int64_t m = 0; m < M; m++)
+            for (int64_t i = 0; i < oh * ow; i++) r[(n * M + m) * oh * ow + i] = B[m];
+    for (int64_t n = 0; n < N; n++)
+        for (int64_t c = 0; c < C; c++)
+            for (int64_t ih = 0; ih < IH; ih++)
+                for (int64_t iw = 0; iw < IW; iw++)
+                    for (int64_t mg = 0; mg < Mg; mg++)
+                        for (int64_t p = 0; p < k[0]; p++)
+                            for (int64_t q = 0; q < k[1]; q++) {
+                                int64_t h = ih * st[0] + p - pads[0], ww = iw * st[1] + q - pads[1];
+                                if (h < 0 || h >= oh || ww < 0 || ww >= ow) continue;
+                                int64_t m = c / (C / G) * Mg + mg;
+                                r[((n * M + m) * oh + h) * ow + ww] +=
+                                    (double)X[((n * C + c) * IH + ih) * IW + iw] *
+                                    W[((c * Mg + mg) * k[0] + p) * k[1] + q];
+                            }
+    float *rf = malloc((size_t)(N * M * oh * ow) * sizeof *rf);
+    for (int64_t i = 0; i < N * M * oh * ow; i++) rf[i] = (float)r[i];
+    CHECK(close_f(y[0]->data, rf, y[0]->numel, 1e-5f));
+    free(r);
+    free(rf);
+    rm(y[0]);
+    rm(x);
+    rm(w);
+    rm(b);
+}
+
+static void test_conv_transpose_tiles(void) {
+    /* Mg*k*k = 48 GEMM rows x 50 columns a row: 20-row tiles, 3 of them */
+    convt_case((int64_t[]){2, 24, 45, 50}, 12, 1, (int64_t[]){2, 2}, (int64_t[]){2, 2},
+               (int64_t[]){0, 0, 0, 0}, pool2);
+    convt_case((int64_t[]){1, 24, 45, 50}, 12, 1, (int64_t[]){2, 2}, (int64_t[]){2, 2},
+               (int64_t[]){0, 0, 0, 0}, NULL);
+    /* overlapping windows: the tiles of a product run in turn */
+    convt_case((int64_t[]){1, 8, 70, 33}, 3, 2, (int64_t[]){3, 3}, (int64_t[]){2, 2},
+               (int64_t[]){1, 1, 1, 0}, pool2);
+    convt_case((int64_t[]){2, 8, 70, 33}, 3, 2, (int64_t[]){3, 3}, (int64_t[]){2, 2},
+               (int64_t[]){1, 1, 1, 0}, NULL);
 }
 
 /* ---- pools ----------------------------------------------------------------------------- */
@@ -823,6 +992,8 @@ static void test_teardown(void) {
 }
 
 TEST_MAIN(T(test_setup), T(test_sgemm_paths), T(test_sgemm_wide), T(test_matmul),
-          T(test_matmul_types), T(test_gemm), T(test_conv), T(test_conv_auto_pad),
-          T(test_conv_transpose), T(test_pools), T(test_group_and_skip_norm),
+          T(test_matmul_types), T(test_gemm), T(test_conv), T(test_conv_fast_paths),
+          T(test_resize_nearest_rows), T(test_global_average_fast), T(test_conv_auto_pad),
+          T(test_conv_transpose), T(test_conv_transpose_tiles), T(test_pools),
+          T(test_group_and_skip_norm),
           T(test_batchnorm_forms), T(test_softmax_forms), T(test_teardown))

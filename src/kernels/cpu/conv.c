@@ -12,8 +12,8 @@
  * there are enough of them (depthwise convolutions); otherwise ia_sgemm
  * splits each product over the pool. float16/bfloat16/float64 are widened
  * to float32 (nn_util.h). */
+#include "conv_internal.h"
 #include "gemm.h"
-#include "nn_util.h"
 
 /* ---- geometry ---------------------------------------------------------------- */
 
@@ -247,35 +247,134 @@ static int conv_inputs(struct ia_op_ctx *ctx, const struct ia_tensor **x,
 struct conv_job {
     const struct nn_geom *g;
     const float *x, *w;
+    const float *b;              /* Conv's bias (or NULL), added per tile */
+    const struct conv_epi *epi;  /* Conv's fused activation (or NULL), per tile */
     float *y, *col; /* col: one buffer per thread (or NULL: 1x1 direct) */
     int64_t G, Cg, Mg, M;
-    uint64_t col_floats;
+    int64_t tile_rows, n_tiles; /* Conv: output rows (first spatial dim) per task */
+    uint64_t col_floats;        /* per buffer */
     int transpose;
+    int convt_split; /* ConvTranspose: tiles write disjoint output rows */
     int rc;
 };
 
-/* One (image, group) product (t = n*G + g) with its own col buffer; col
- * is NULL for a 1x1 Conv, whose input is the GEMM operand itself. */
-static int conv_one(const struct conv_job *j, int64_t t, float *col, struct ia_pool *pool) {
+/* Floats of im2col columns per Conv tile: the tile's columns stay in L2
+ * between im2col writing them and the GEMM packing them. */
+#define CONV_TILE_FLOATS 49152
+
+/* Splits a Conv's output rows into tiles of about CONV_TILE_FLOATS im2col
+ * floats (at least one row); a 1x1 Conv reads x in place, so its tiles
+ * only bound the work per task. */
+static void conv_tiles(struct conv_job *j, int need_col) {
     const struct nn_geom *g = j->g;
-    int64_t n = t / j->G, gi = t % j->G;
+    int64_t rows = g->S ? g->out[0] : 1, row_cols = (int64_t)(g->outsz / (uint64_t)rows);
+    uint64_t per_row = (uint64_t)row_cols * (uint64_t)(need_col ? j->Cg * (int64_t)g->ksz : 64);
+    int64_t t = per_row ? (int64_t)(CONV_TILE_FLOATS / per_row) : rows;
+    if (t < 1) t = 1;
+    if (t > rows) t = rows;
+    j->tile_rows = t;
+    j->n_tiles = (rows + t - 1) / t;
+    j->col_floats = (uint64_t)t * per_row;
+    if (!need_col) j->col_floats = 0;
+}
+
+/* y[m][0..n) = epilogue(y[m][0..n) + b[m]) for the Mg rows of one tile. */
+static void conv_tile_epilogue(const struct conv_job *j, const float *b, float *y, int64_t n) {
+    for (int64_t m = 0; m < j->Mg; m++) {
+        float *r = y + (uint64_t)m * j->g->outsz;
+        if (b)
+            for (int64_t i = 0; i < n; i++) r[i] += b[m];
+        if (j->epi) conv_epi_run(j->epi, r, (uint64_t)n);
+    }
+}
+
+/* Conv: one tile of output rows of one (image, group) product (t = (n*G +
+ * g) * n_tiles + tile), im2col'd into `col` (NULL for a 1x1 Conv, whose
+ * input is the GEMM operand itself). The tile is a Conv of its own: the
+ * geometry with fewer output rows and the pads shifted by where it starts. */
+static int conv_tile(const struct conv_job *j, int64_t t, float *col, struct ia_pool *pool) {
+    const struct nn_geom *g = j->g;
+    int64_t tile = t % j->n_tiles, ng = t / j->n_tiles, n = ng / j->G, gi = ng % j->G;
     const float *x = j->x + ((uint64_t)n * (uint64_t)g->C + (uint64_t)(gi * j->Cg)) * g->insz;
     float *y = j->y + ((uint64_t)n * (uint64_t)j->M + (uint64_t)(gi * j->Mg)) * g->outsz;
-    int rc;
-    if (!j->transpose) {
-        const float *wg = j->w + (uint64_t)(gi * j->Mg) * (uint64_t)j->Cg * g->ksz;
-        int64_t K = j->Cg * (int64_t)g->ksz;
-        if (col) im2col(g, x, j->Cg, col);
-        rc = ia_sgemm(0, 0, j->Mg, (int64_t)g->outsz, K, 1.0f, wg, K, col ? col : x,
-                      (int64_t)g->outsz, 0.0f, y, (int64_t)g->outsz, pool);
-    } else {
-        const float *wg = j->w + (uint64_t)(gi * j->Cg) * (uint64_t)j->Mg * g->ksz;
-        int64_t R = j->Mg * (int64_t)g->ksz;
-        rc = ia_sgemm(1, 0, R, (int64_t)g->insz, j->Cg, 1.0f, wg, R, x, (int64_t)g->insz, 0.0f,
-                      col, (int64_t)g->insz, pool);
-        if (!rc) col2im(g, col, j->Mg, y);
+    const float *wg = j->w + (uint64_t)(gi * j->Mg) * (uint64_t)j->Cg * g->ksz;
+    int64_t K = j->Cg * (int64_t)g->ksz, rows = g->S ? g->out[0] : 1;
+    int64_t r0 = tile * j->tile_rows, r1 = r0 + j->tile_rows < rows ? r0 + j->tile_rows : rows;
+    int64_t row_cols = (int64_t)(g->outsz / (uint64_t)rows), o0 = r0 * row_cols;
+    int64_t ncols = (r1 - r0) * row_cols;
+    const float *B = x + o0;
+    int64_t ldb = (int64_t)g->outsz;
+    if (col) {
+        struct nn_geom sub = *g;
+        sub.out[0] = r1 - r0;
+        sub.pb[0] -= r0 * g->s[0];
+        sub.outsz = (uint64_t)ncols;
+        im2col(&sub, x, j->Cg, col);
+        B = col;
+        ldb = ncols;
+    }
+    int rc = ia_sgemm(0, 0, j->Mg, ncols, K, 1.0f, wg, K, B, ldb, 0.0f, y + o0,
+                      (int64_t)g->outsz, pool);
+    if (!rc && (j->b || j->epi))
+        conv_tile_epilogue(j, j->b ? j->b + gi * j->Mg : NULL, y + o0, ncols);
+    return rc;
+}
+
+/* ConvTranspose: input rows [i0, i1) of one (image, group) product (n,
+ * gi): the GEMM makes their columns in `col` and col2im adds them into y,
+ * through the geometry of a ConvTranspose of those rows alone. */
+static int convt_rows(const struct conv_job *j, int64_t n, int64_t gi, int64_t i0, int64_t i1,
+                      float *col, struct ia_pool *pool) {
+    const struct nn_geom *g = j->g;
+    const float *x = j->x + ((uint64_t)n * (uint64_t)g->C + (uint64_t)(gi * j->Cg)) * g->insz;
+    float *y = j->y + ((uint64_t)n * (uint64_t)j->M + (uint64_t)(gi * j->Mg)) * g->outsz;
+    const float *wg = j->w + (uint64_t)(gi * j->Cg) * (uint64_t)j->Mg * g->ksz;
+    int64_t R = j->Mg * (int64_t)g->ksz, row_cols = (int64_t)(g->insz / (uint64_t)g->in[0]);
+    int64_t ncols = (i1 - i0) * row_cols;
+    struct nn_geom sub = *g;
+    sub.in[0] = i1 - i0;
+    sub.pb[0] -= i0 * g->s[0];
+    sub.insz = (uint64_t)ncols;
+    int rc = ia_sgemm(1, 0, R, ncols, j->Cg, 1.0f, wg, R, x + i0 * row_cols, (int64_t)g->insz,
+                      0.0f, col, ncols, pool);
+    if (!rc) col2im(&sub, col, j->Mg, y);
+    return rc;
+}
+
+/* ConvTranspose task t: one tile of input rows of one (image, group)
+ * product when tiles write disjoint output rows (j->n_tiles tasks a
+ * product), else every tile of the product in turn. */
+static int convt_one(const struct conv_job *j, int64_t t, float *col, struct ia_pool *pool) {
+    int64_t per = j->convt_split ? j->n_tiles : 1, ng = t / per, rows = j->g->in[0];
+    int64_t a = j->convt_split ? t % per : 0, b = j->convt_split ? a + 1 : j->n_tiles;
+    int rc = IA_OK;
+    for (int64_t tile = a; rc == IA_OK && tile < b; tile++) {
+        int64_t i0 = tile * j->tile_rows, i1 = i0 + j->tile_rows < rows ? i0 + j->tile_rows : rows;
+        rc = convt_rows(j, ng / j->G, ng % j->G, i0, i1, col, pool);
     }
     return rc;
+}
+
+/* ConvTranspose's tiles: input rows whose GEMM columns make about
+ * CONV_TILE_FLOATS floats, so col2im reads them from cache. They may run
+ * side by side when the output rows of neighbouring tiles cannot overlap:
+ * when an input row's window reaches (k - 1) * d rows past its first
+ * output row, less than the stride. */
+static void convt_tiles(struct conv_job *j) {
+    const struct nn_geom *g = j->g;
+    int64_t rows = g->in[0], row_cols = rows ? (int64_t)(g->insz / (uint64_t)rows) : 1;
+    uint64_t per_row = (uint64_t)row_cols * (uint64_t)(j->Mg * (int64_t)g->ksz);
+    int64_t t = per_row ? (int64_t)(CONV_TILE_FLOATS / per_row) : rows;
+    if (t < 1) t = 1;
+    if (t > rows) t = rows;
+    j->tile_rows = t;
+    j->n_tiles = rows ? (rows + t - 1) / t : 0;
+    j->col_floats = (uint64_t)t * per_row;
+    j->convt_split = (g->k[0] - 1) * g->d[0] < g->s[0];
+}
+
+static int conv_one(const struct conv_job *j, int64_t t, float *col, struct ia_pool *pool) {
+    return j->transpose ? convt_one(j, t, col, pool) : conv_tile(j, t, col, pool);
 }
 
 static void conv_task(void *vj, int64_t t, int thread) {
@@ -285,12 +384,12 @@ static void conv_task(void *vj, int64_t t, int thread) {
     if (rc) __atomic_store_n(&j->rc, rc, __ATOMIC_RELAXED);
 }
 
-/* Runs every (image, group) product: side by side over the pool when
- * there are enough of them (each output channel block belongs to one task,
- * so col2im's adds never race), else one after the other with each GEMM
- * split over the pool. */
+/* Runs every task (Conv: tile; ConvTranspose: (image, group) product):
+ * side by side over the pool when there are enough of them (each output
+ * block belongs to one task, so col2im's adds never race), else one after
+ * the other with each GEMM split over the pool. */
 static int conv_run(struct ia_op_ctx *ctx, struct conv_job *j, int need_col) {
-    int64_t tasks = j->g->N * j->G;
+    int64_t tasks = j->g->N * j->G * (j->transpose && !j->convt_split ? 1 : j->n_tiles);
     int threads = ctx->pool ? ia_pool_size(ctx->pool) : 1;
     int parallel = threads > 1 && tasks >= threads;
     int nbuf = parallel ? threads : 1;
@@ -358,32 +457,70 @@ static int conv_infer(struct ia_op_ctx *ctx) {
     return ia_tensor_set_shape(ctx->outputs[0], ctx->inputs[0]->dtype, g.S + 2, d);
 }
 
-static int conv_compute(struct ia_op_ctx *ctx) {
+/* Conv, then epi (may be NULL) over the output, piece by piece while it
+ * is in cache. */
+static int conv_compute_epi(struct ia_op_ctx *ctx, const struct conv_epi *epi) {
     struct nn_geom g;
     int64_t G;
     int rc = conv_geom(ctx, &g, &G);
     struct ia_tensor *yt = ctx->outputs[0];
     if (rc || yt->numel == 0) return rc;
     const struct ia_tensor *b = sh_in(ctx, 2);
-    struct conv_job j = {.g = &g, .G = G, .Cg = g.C / G, .M = ctx->inputs[1]->dims[0]};
+    struct conv_job j = {.g = &g, .G = G, .Cg = g.C / G, .M = ctx->inputs[1]->dims[0], .epi = epi};
     j.Mg = j.M / G;
     float *y;
     if ((rc = nn_f32_in(ctx, ctx->inputs[0], &j.x)) || (rc = nn_f32_in(ctx, ctx->inputs[1], &j.w)) ||
         (rc = nn_f32_out(ctx, yt, &y)))
         return rc;
     j.y = y;
+    if (b && b->numel && (rc = nn_f32_in(ctx, b, &j.b))) return rc;
+    if (conv_depthwise_fits(&g, G, j.M)) {
+        conv_depthwise(&g, j.x, j.w, j.b, y, epi, ctx->pool);
+        return nn_f32_out_done(ctx, yt, y);
+    }
+    if (conv_direct_fits(&g, G, j.M)) {
+        int threads = ctx->pool ? ia_pool_size(ctx->pool) : 1;
+        float *s = nn_scratch_f32(ctx, conv_direct_scratch_floats(&g, G, j.M, threads));
+        if (!s) return IA_ENOMEM;
+        conv_direct(&g, G, j.M, j.x, j.w, j.b, y, s, epi, ctx->pool);
+        return nn_f32_out_done(ctx, yt, y);
+    }
     int direct = 1;
     for (int i = 0; i < g.S; i++)
         direct &= g.k[i] == 1 && g.s[i] == 1 && g.pb[i] == 0 && g.pe[i] == 0;
-    if (mul3(j.Cg, g.ksz, g.outsz, &j.col_floats))
+    uint64_t full_col;
+    if (mul3(j.Cg, g.ksz, g.outsz, &full_col))
         return ia_op_error(ctx, IA_ERANGE, "the im2col matrix is too large");
+    conv_tiles(&j, !direct);
     if ((rc = conv_run(ctx, &j, !direct))) return rc;
-    if (b && b->numel) {
-        const float *bf;
-        if ((rc = nn_f32_in(ctx, b, &bf))) return rc;
-        add_bias(y, bf, g.N, j.M, g.outsz);
-    }
     return nn_f32_out_done(ctx, yt, y);
+}
+
+static int conv_compute(struct ia_op_ctx *ctx) { return conv_compute_epi(ctx, NULL); }
+
+/* FusedConv (domain "ai.ia.fused", internal; made by src/graph/fuse_conv.c):
+ * Conv(X, W[, B]) with Conv's attributes, followed by the elementwise
+ * program of its "ops" and "consts" attributes (ew_prog.h) run on each
+ * piece of the output as it is finished. float32 only. */
+static int fconv_check(struct ia_op_ctx *ctx, struct ew_prog *p) {
+    if (ctx->n_inputs < 2 || !ctx->inputs[0]) return ia_op_error(ctx, IA_EINVAL, "X is required");
+    if (ctx->inputs[0]->dtype != IA_DTYPE_FLOAT32)
+        return ia_op_error(ctx, IA_EUNSUPPORTED, "float32 only, got %s",
+                           ia_dtype_name(ctx->inputs[0]->dtype));
+    return ew_prog_parse(ctx, p);
+}
+
+static int fconv_infer(struct ia_op_ctx *ctx) {
+    struct ew_prog p;
+    int rc = fconv_check(ctx, &p);
+    return rc ? rc : conv_infer(ctx);
+}
+
+static int fconv_compute(struct ia_op_ctx *ctx) {
+    struct ew_prog p;
+    int rc = fconv_check(ctx, &p);
+    struct conv_epi epi = {&p};
+    return rc ? rc : conv_compute_epi(ctx, &epi);
 }
 
 /* ---- ConvTranspose ------------------------------------------------------------------ */
@@ -479,8 +616,10 @@ static int convt_compute(struct ia_op_ctx *ctx) {
         return rc;
     j.y = y;
     memset(y, 0, yt->numel * sizeof *y);
-    if (mul3(j.Mg, g.ksz, g.insz, &j.col_floats))
+    uint64_t full_col;
+    if (mul3(j.Mg, g.ksz, g.insz, &full_col))
         return ia_op_error(ctx, IA_ERANGE, "the col2im matrix is too large");
+    convt_tiles(&j);
     if ((rc = conv_run(ctx, &j, 1))) return rc;
     if (b && b->numel) {
         const float *bf;
@@ -491,4 +630,5 @@ static int convt_compute(struct ia_op_ctx *ctx) {
 }
 
 const struct ia_op_def ia_op_Conv = {"", "Conv", 1, 0, conv_infer, conv_compute};
+const struct ia_op_def ia_op_ia_FusedConv = {"ai.ia.fused", "FusedConv", 1, 0, fconv_infer, fconv_compute};
 const struct ia_op_def ia_op_ConvTranspose = {"", "ConvTranspose", 1, 0, convt_infer, convt_compute};

@@ -305,6 +305,36 @@ static void rz_taps(const struct rz_plan *p, int k, struct taps *t) {
     }
 }
 
+/* Nearest for 4-byte elements without extrapolation, a row (last axis) at
+ * a time: a row repeats the one before when it has the same source row
+ * (upsampling), else it gathers through the last axis's taps. */
+static void nearest_rows(const struct rz_plan *p, const struct taps *t, const struct ia_tensor *x,
+                         struct ia_tensor *y) {
+    int r = p->rank;
+    int64_t W = p->out[r - 1], xs[IA_MAX_RANK], o[IA_MAX_RANK] = {0}, prev = -1;
+    sh_strides(r, x->dims, 1, xs);
+    const uint32_t *src = (const uint32_t *)sh_src(x);
+    const int64_t *ix = t[r - 1].idx;
+    uint32_t *dst = (uint32_t *)sh_dst(y);
+    uint64_t rows = y->numel / (uint64_t)W;
+    for (uint64_t row = 0; row < rows; row++) {
+        int64_t off = 0;
+        for (int k = 0; k < r - 1; k++) off += t[k].idx[o[k]] * xs[k];
+        uint32_t *d = dst + row * (uint64_t)W;
+        if (off == prev) {
+            memcpy(d, d - W, (size_t)W * sizeof *d);
+        } else {
+            const uint32_t *s = src + off;
+            for (int64_t i = 0; i < W; i++) d[i] = s[ix[i]];
+        }
+        prev = off;
+        for (int k = r - 2; k >= 0; k--) {
+            if (++o[k] < p->out[k]) break;
+            o[k] = 0;
+        }
+    }
+}
+
 static int rz_infer_(struct ia_op_ctx *ctx, int upsample) {
     struct rz_plan p;
     int rc = rz_plan(ctx, upsample, &p);
@@ -344,6 +374,10 @@ static int rz_compute_(struct ia_op_ctx *ctx, int upsample) {
         rz_taps(&p, k, &t[k]);
     }
     int tf = p.ctm == CTM_TF_CROP_AND_RESIZE;
+    if (p.mode == RZ_NEAREST && !tf && sh_esize(x->dtype) == 4) {
+        nearest_rows(&p, t, x, y);
+        goto done;
+    }
     if (p.mode == RZ_NEAREST) {
         /* Direct element copy, any dtype. */
         size_t es = sh_esize(x->dtype);
