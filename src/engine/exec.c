@@ -89,22 +89,30 @@ int frame_setup(struct frame *f) {
 
 /* ---- per-node execution ---------------------------------------------------- */
 
+/* Kernels ask for a few scratch blocks per node; the list of them starts in
+ * `scratch_inline` so that a steady-state run makes no heap allocation
+ * (the blocks themselves come from the backend's cache). */
+#define NODE_SCRATCH_INLINE 8
+
 struct node_exec {
     struct frame *f;
-    void **scratch;
+    void **scratch; /* scratch_inline, or an ia_malloc'd list once that is full */
     size_t n_scratch, cap_scratch;
+    void *scratch_inline[NODE_SCRATCH_INLINE];
     struct frame *sub[2]; /* the last two subgraph frames: [0] older */
 };
 
 static void *exec_scratch(struct ia_op_ctx *ctx, size_t bytes) {
     struct node_exec *ne = ctx->engine;
     if (ne->n_scratch == ne->cap_scratch) {
-        size_t cap = ne->cap_scratch ? ne->cap_scratch * 2 : 8;
-        void **np = ia_realloc(ne->scratch, cap * sizeof *np);
+        size_t cap = ne->cap_scratch * 2;
+        void **np = ia_malloc(cap * sizeof *np);
         if (!np) {
             ia_error_set(IA_ENOMEM, "out of memory");
             return NULL;
         }
+        memcpy(np, ne->scratch, ne->n_scratch * sizeof *np);
+        if (ne->scratch != ne->scratch_inline) ia_free(ne->scratch);
         ne->scratch = np;
         ne->cap_scratch = cap;
     }
@@ -121,7 +129,7 @@ static void drop_subframe(struct frame *sf) {
 
 static void node_exec_done(struct node_exec *ne) {
     for (size_t i = 0; i < ne->n_scratch; i++) ne->f->s->be->free(ne->f->s->bst, ne->scratch[i]);
-    ia_free(ne->scratch);
+    if (ne->scratch != ne->scratch_inline) ia_free(ne->scratch);
     drop_subframe(ne->sub[0]);
     drop_subframe(ne->sub[1]);
 }
@@ -247,7 +255,8 @@ static int exec_node_io(struct frame *f, size_t idx, const struct ia_tensor **in
             reset_out(out[k], g->values[id].name);
         }
     }
-    struct node_exec ne = {.f = f};
+    struct node_exec ne = {.f = f, .cap_scratch = NODE_SCRATCH_INLINE};
+    ne.scratch = ne.scratch_inline;
     struct ia_op_ctx ctx = {
         .node = nd->src,
         .opset = nd->opset,

@@ -527,6 +527,69 @@ static void test_big_copies_on_the_pool(void) {
     ia_model_free(m);
 }
 
+/* The issue's rule: runs after the first (same shapes) allocate nothing.
+ * A decode-like graph: a KV-cache Concat whose output (396 KiB, above
+ * glibc's mmap threshold) is a graph output, an LSTM (asks for kernel
+ * scratch) and a MatMul (GEMM packing), on two threads. */
+static void test_steady_state_runs_allocate_nothing(void) {
+    enum { H = 12, S = 128, D = 64, T = 5, I = 3, HID = 4 };
+    struct ia_onnx_builder *b = mb_new(14);
+    int64_t dp[4] = {1, H, S, D}, dn[4] = {1, H, 1, D}, dc[4] = {1, H, S + 1, D};
+    int64_t dx[3] = {T, 1, I}, dw[3] = {1, 4 * HID, I}, dr[3] = {1, 4 * HID, HID},
+            dy[4] = {T, 1, 1, HID}, dm[2] = {D, 32}, dmo[4] = {1, H, S + 1, 32};
+    mb_io(b, 1, "past", IA_DTYPE_FLOAT32, 4, dp, NULL);
+    mb_io(b, 1, "new", IA_DTYPE_FLOAT32, 4, dn, NULL);
+    mb_io(b, 1, "x", IA_DTYPE_FLOAT32, 3, dx, NULL);
+    mb_io(b, 0, "present", IA_DTYPE_FLOAT32, 4, dc, NULL);
+    mb_io(b, 0, "y", IA_DTYPE_FLOAT32, 4, dy, NULL);
+    mb_io(b, 0, "proj", IA_DTYPE_FLOAT32, 4, dmo, NULL);
+    static float w[4 * HID * I], r[4 * HID * HID], wm[D * 32];
+    for (int i = 0; i < 4 * HID * I; i++) w[i] = (float)(i % 7) * 0.1f - 0.3f;
+    for (int i = 0; i < 4 * HID * HID; i++) r[i] = (float)(i % 5) * 0.1f - 0.2f;
+    for (int i = 0; i < D * 32; i++) wm[i] = (float)(i % 11) * 0.01f;
+    ia_onnx_builder_add_initializer(b, "W", IA_DTYPE_FLOAT32, 3, dw, w, sizeof w);
+    ia_onnx_builder_add_initializer(b, "R", IA_DTYPE_FLOAT32, 3, dr, r, sizeof r);
+    ia_onnx_builder_add_initializer(b, "Wm", IA_DTYPE_FLOAT32, 2, dm, wm, sizeof wm);
+    struct ia_onnx_attr ax2 = {.name = "axis", .type = IA_ONNX_ATTR_INT, .i = 2},
+                        hs = {.name = "hidden_size", .type = IA_ONNX_ATTR_INT, .i = HID};
+    mb_node(b, "Concat", 2, A("past", "new"), 1, A("present"), 1, &ax2);
+    mb_node(b, "LSTM", 3, A("x", "W", "R"), 1, A("y"), 1, &hs);
+    mb_node(b, "MatMul", 2, A("present", "Wm"), 1, A("proj"), 0, NULL);
+    struct ia_model *m = mb_load(b);
+    float *past = malloc(sizeof(float) * H * S * D), nw[H * D], x[T * I];
+    REQUIRE(past);
+    for (int i = 0; i < H * S * D; i++) past[i] = (float)(i % 1000);
+    for (int i = 0; i < H * D; i++) nw[i] = -(float)i;
+    for (int i = 0; i < T * I; i++) x[i] = (float)i * 0.1f;
+    struct ia_tensor tp = tens(IA_DTYPE_FLOAT32, 4, dp, past), tn = tens(IA_DTYPE_FLOAT32, 4, dn, nw),
+                     tx = tens(IA_DTYPE_FLOAT32, 3, dx, x);
+    const struct ia_tensor *ins[3] = {&tp, &tn, &tx};
+    struct ia_session *s = NULL;
+    struct ia_session_opts o = {.threads = 2};
+    REQUIRE(ia_session_create(m, &o, &s) == IA_OK);
+    struct ia_tensor *const *y;
+    float y_first[T * HID];
+    REQUIRE(ia_session_run(s, 3, A("past", "new", "x"), ins, 3, &y) == IA_OK);
+    memcpy(y_first, y[1]->data, sizeof y_first);
+    for (int run = 2; run <= 3; run++) {
+        uint64_t before = ia_alloc_count();
+        REQUIRE(ia_session_run(s, 3, A("past", "new", "x"), ins, 3, &y) == IA_OK);
+        CHECK_EQ_INT(ia_alloc_count() - before, 0);
+        const float *c = y[0]->data;
+        long bad = 0;
+        for (int h = 0; h < H; h++)
+            for (int q = 0; q <= S; q++)
+                for (int d = 0; d < D; d++)
+                    bad += c[((size_t)h * (S + 1) + (size_t)q) * D + (size_t)d] !=
+                           (q < S ? past[(h * S + q) * D + d] : nw[h * D + d]);
+        CHECK_EQ_INT(bad, 0);
+        CHECK(memcmp(y_first, y[1]->data, sizeof y_first) == 0);
+    }
+    ia_session_destroy(s);
+    free(past);
+    ia_model_free(m);
+}
+
 static void test_alloc_failures(void) {
     struct ia_model *m = add_model();
     int ok = 0;
@@ -720,5 +783,6 @@ static void test_tensor_io_hostile(void) {
 
 TEST_MAIN(T(test_run_and_rerun_with_new_shapes), T(test_input_errors),
           T(test_unsupported_ops_at_create), T(test_basic_ops), T(test_if_from_file), T(test_loop),
-          T(test_scan), T(test_big_copies_on_the_pool), T(test_alloc_failures), T(test_tensor_io_round_trips),
+          T(test_scan), T(test_big_copies_on_the_pool),
+          T(test_steady_state_runs_allocate_nothing), T(test_alloc_failures), T(test_tensor_io_round_trips),
           T(test_tensor_io_hostile))
