@@ -1,0 +1,380 @@
+/* The recurrence of RNN, GRU (linear_before_reset) and LSTM with their
+ * default activations: the part of a recurrent layer that cannot be batched
+ * over time, so it runs once per step and is bound by reading R.
+ *
+ * R is repacked so a step streams it front to back: hidden units go in
+ * blocks of 16, and block b holds, for every k < H, the G gates' 16 weights
+ *   packed[b][k][g][0..16) = R[g*H + 16b + l][k]   (zero past H)
+ * so one block's G*16 gate pre-activations are G vector accumulators
+ * updated by h[k] * (one 64-byte row) for k = 0..H, and its gate math runs
+ * while they are still in registers. For H = 256, G = 4 the packed R is
+ * 1 MiB, one core's L2: with two threads each keeps its half of the blocks
+ * (its "part") for the whole run, so the half stays in that core's L2
+ * across steps. Steps alternate the block order within a part, so the
+ * blocks a step touches last (still cached) are the next step's first.
+ *
+ * Threads: one pool job runs the whole recurrence; there is no pool wake-up
+ * per step. Work goes in phases (0: packing R, then one per time step), each
+ * a set of blocks; a thread claims the blocks of its own part, then any left
+ * in other parts (so a thread the OS has not scheduled yet never stalls the
+ * others: its part is done by whoever is there), then waits until every
+ * block of the phase is done. Waiting is only ever for blocks some thread
+ * has claimed and is running, so nothing can deadlock. Counters are
+ * per-part, on their own cache lines, and count across phases: part p's
+ * phase q owns claim numbers [q*n_p, (q+1)*n_p).
+ *
+ * The products use AVX-512 FMAs where the CPU has them and a plain C loop
+ * (cloned for AVX2) elsewhere; the gate math uses fused_math.h's sigmoid
+ * and tanh (relative error under 1e-6 against libm). */
+#include <sched.h>
+#include <stdatomic.h>
+#include <string.h>
+
+#include "fused_math.h"
+#include "gemm.h"
+#include "rnn_internal.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define HAVE_X86 1
+#endif
+
+#define BLK 16
+#define MAX_PARTS 16
+/* Below this many multiply-adds per step a second thread's hand-offs cost
+ * more than its share of the product. */
+#define MIN_MACS_PER_PART 4096
+
+int rnn_fast_supported(const struct rnn_cfg *c) {
+    if (c->hid <= 0) return 0;
+    for (int d = 0; d < c->dirs; d++) {
+        const struct act *a = c->acts[d];
+        int ok = c->kind == RNN_SIMPLE ? a[0].k == ACT_TANH
+                 : c->kind == RNN_GRU  ? c->linear_before_reset && a[0].k == ACT_SIGMOID &&
+                                            a[1].k == ACT_TANH
+                                       : a[0].k == ACT_SIGMOID && a[1].k == ACT_TANH &&
+                                            a[2].k == ACT_TANH;
+        if (!ok) return 0;
+    }
+    return 1;
+}
+
+static int64_t n_blocks(int64_t H) { return (H + BLK - 1) / BLK; }
+
+uint64_t rnn_fast_scratch_floats(const struct rnn_cfg *c) {
+    return (uint64_t)n_blocks(c->hid) * BLK * (uint64_t)c->gates * (uint64_t)c->hid;
+}
+
+/* ---- the per-block product: acc[g*16 + l] = sum_k h[k] * packed[k][g][l] ----------- */
+
+#ifdef HAVE_X86
+/* Two k chains of G accumulators: G = 4 gives 8 independent FMAs in flight,
+ * enough to cover FMA latency on two ports. */
+static inline __attribute__((always_inline, target("avx512f,fma"))) void
+mv_avx512_g(const int G, int64_t K, const float *h, const float *rp, float *acc) {
+    __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    __m512 b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+    int64_t k = 0;
+    for (; k + 2 <= K; k += 2) {
+        const float *r = rp + k * G * BLK;
+        __m512 h0 = _mm512_set1_ps(h[k]), h1 = _mm512_set1_ps(h[k + 1]);
+        a0 = _mm512_fmadd_ps(h0, _mm512_loadu_ps(r), a0);
+        b0 = _mm512_fmadd_ps(h1, _mm512_loadu_ps(r + G * BLK), b0);
+        if (G > 1) {
+            a1 = _mm512_fmadd_ps(h0, _mm512_loadu_ps(r + BLK), a1);
+            b1 = _mm512_fmadd_ps(h1, _mm512_loadu_ps(r + G * BLK + BLK), b1);
+        }
+        if (G > 2) {
+            a2 = _mm512_fmadd_ps(h0, _mm512_loadu_ps(r + 2 * BLK), a2);
+            b2 = _mm512_fmadd_ps(h1, _mm512_loadu_ps(r + G * BLK + 2 * BLK), b2);
+        }
+        if (G > 3) {
+            a3 = _mm512_fmadd_ps(h0, _mm512_loadu_ps(r + 3 * BLK), a3);
+            b3 = _mm512_fmadd_ps(h1, _mm512_loadu_ps(r + G * BLK + 3 * BLK), b3);
+        }
+    }
+    if (k < K) {
+        const float *r = rp + k * G * BLK;
+        __m512 h0 = _mm512_set1_ps(h[k]);
+        a0 = _mm512_fmadd_ps(h0, _mm512_loadu_ps(r), a0);
+        if (G > 1) a1 = _mm512_fmadd_ps(h0, _mm512_loadu_ps(r + BLK), a1);
+        if (G > 2) a2 = _mm512_fmadd_ps(h0, _mm512_loadu_ps(r + 2 * BLK), a2);
+        if (G > 3) a3 = _mm512_fmadd_ps(h0, _mm512_loadu_ps(r + 3 * BLK), a3);
+    }
+    _mm512_storeu_ps(acc, _mm512_add_ps(a0, b0));
+    if (G > 1) _mm512_storeu_ps(acc + BLK, _mm512_add_ps(a1, b1));
+    if (G > 2) _mm512_storeu_ps(acc + 2 * BLK, _mm512_add_ps(a2, b2));
+    if (G > 3) _mm512_storeu_ps(acc + 3 * BLK, _mm512_add_ps(a3, b3));
+}
+
+__attribute__((target("avx512f,fma"))) static void mv_avx512(int G, int64_t K, const float *h,
+                                                               const float *rp, float *acc) {
+    if (G == 4)
+        mv_avx512_g(4, K, h, rp, acc);
+    else if (G == 3)
+        mv_avx512_g(3, K, h, rp, acc);
+    else
+        mv_avx512_g(1, K, h, rp, acc);
+}
+#endif
+
+/* The reference form of the same product; cloned so AVX2 machines get 8-wide
+ * loops (this file is built for baseline x86-64). */
+__attribute__((target_clones("arch=haswell", "default"))) static void
+mv_plain(int G, int64_t K, const float *h, const float *rp, float *acc) {
+    const int64_t n = (int64_t)G * BLK;
+    for (int64_t i = 0; i < n; i++) acc[i] = 0.0f;
+    for (int64_t k = 0; k < K; k++) {
+        const float hk = h[k];
+        const float *r = rp + k * n;
+        for (int64_t i = 0; i < n; i++) acc[i] += hk * r[i];
+    }
+}
+
+/* ---- gate math on one block of 16 units (cloned: AVX-512, AVX2, baseline) ----------- */
+
+#define LD(v, p) memcpy(&(v), (p), sizeof(v16f))
+#define ST(p, v) memcpy((p), &(v), sizeof(v16f))
+
+static inline __attribute__((always_inline)) void v_clip(v16f *x, float clip) {
+    if (clip <= 0.0f) return;
+    v16f v = *x, zero = {0};
+    v = VSEL(v < -clip, zero - clip, v);
+    *x = VSEL(v > clip, zero + clip, v);
+}
+
+/* x[g], peep[0..3) (i, o, f; NULL: none), c and h: 16 floats each. */
+__attribute__((target_clones("avx512f", "arch=haswell", "default"))) static void
+lstm_gates(const float *acc, const float *const *x, const float *const *peep, float clip,
+           int input_forget, float *c, float *h) {
+    v16f gi, go, gf, gc, t, cv;
+    LD(gi, acc), LD(go, acc + BLK), LD(gf, acc + 2 * BLK), LD(gc, acc + 3 * BLK);
+    LD(t, x[0]), gi += t;
+    LD(t, x[1]), go += t;
+    LD(t, x[2]), gf += t;
+    LD(t, x[3]), gc += t;
+    LD(cv, c);
+    if (peep) {
+        LD(t, peep[0]), gi += t * cv;
+        LD(t, peep[2]), gf += t * cv;
+    }
+    v_clip(&gi, clip), v_clip(&gf, clip), v_clip(&gc, clip);
+    v_sigmoid(&gi);
+    if (input_forget)
+        gf = 1.0f - gi;
+    else
+        v_sigmoid(&gf);
+    v_tanh(&gc);
+    cv = gf * cv + gi * gc;
+    if (peep) LD(t, peep[1]), go += t * cv;
+    v_clip(&go, clip);
+    v_sigmoid(&go);
+    ST(c, cv);
+    v_tanh(&cv);
+    cv *= go;
+    ST(h, cv);
+}
+
+/* GRU, linear_before_reset: hh = tanh(xh + r * (h_prev·Rh^T + Rbh)). */
+__attribute__((target_clones("avx512f", "arch=haswell", "default"))) static void
+gru_gates(const float *acc, const float *const *x, const float *rbh, float clip,
+          const float *hprev, float *h) {
+    v16f z, r, hh, t, hp;
+    LD(z, acc), LD(r, acc + BLK), LD(hh, acc + 2 * BLK);
+    LD(t, x[0]), z += t;
+    LD(t, x[1]), r += t;
+    v_clip(&z, clip), v_clip(&r, clip);
+    v_sigmoid(&z), v_sigmoid(&r);
+    LD(t, rbh), hh += t;
+    LD(t, x[2]), hh = t + r * hh;
+    v_clip(&hh, clip);
+    v_tanh(&hh);
+    LD(hp, hprev);
+    hh = (1.0f - z) * hh + z * hp;
+    ST(h, hh);
+}
+
+__attribute__((target_clones("avx512f", "arch=haswell", "default"))) static void
+rnn_gates(const float *acc, const float *x, float clip, float *h) {
+    v16f a, t;
+    LD(a, acc), LD(t, x), a += t;
+    v_clip(&a, clip);
+    v_tanh(&a);
+    ST(h, a);
+}
+
+/* ---- one block of units, every batch row -------------------------------------------- */
+
+struct part_ctr {
+    _Alignas(64) atomic_int_fast64_t claimed; /* claim numbers handed out, all phases */
+    atomic_int_fast64_t done;                 /* blocks finished, all phases */
+};
+
+struct step_job {
+    const struct rnn_cfg *c;
+    const struct rnn_fast_dir *dir;
+    int64_t n_blk, n_phases;
+    int n_parts;
+    int avx512;
+    struct part_ctr parts[MAX_PARTS];
+};
+
+/* Part p's blocks are [part_start(p), part_start(p + 1)); n_parts <= n_blk,
+ * so none is empty. */
+static int64_t part_start(const struct step_job *j, int p) {
+    return (int64_t)p * j->n_blk / j->n_parts;
+}
+static int64_t part_size(const struct step_job *j, int p) {
+    return part_start(j, p + 1) - part_start(j, p);
+}
+
+/* Copies n (<= 16) floats into a zero-padded 16-float buffer. */
+static const float *pad16(float *buf, const float *src, int64_t n) {
+    if (n == BLK) return src;
+    memset(buf, 0, BLK * sizeof *buf);
+    if (src) memcpy(buf, src, (size_t)n * sizeof *buf);
+    return buf;
+}
+
+static void pack_block(const struct rnn_cfg *c, const float *R, int64_t blk, float *dst) {
+    const int64_t H = c->hid, G = c->gates;
+    float *o = dst + blk * H * G * BLK;
+    for (int64_t g = 0; g < G; g++)
+        for (int64_t l = 0; l < BLK; l++) {
+            int64_t u = blk * BLK + l;
+            if (u >= H) {
+                for (int64_t k = 0; k < H; k++) o[(k * G + g) * BLK + l] = 0.0f;
+                continue;
+            }
+            const float *row = R + (g * H + u) * H;
+            for (int64_t k = 0; k < H; k++) o[(k * G + g) * BLK + l] = row[k];
+        }
+}
+
+static void step_block(const struct step_job *j, int64_t s, int64_t blk) {
+    const struct rnn_cfg *c = j->c;
+    const struct rnn_fast_dir *dr = j->dir;
+    const int64_t H = c->hid, G = c->gates, GH = G * H, u0 = blk * BLK;
+    const int64_t n = H - u0 < BLK ? H - u0 : BLK;
+    const float clip = c->has_clip ? c->clip : 0.0f;
+    const float *hp = dr->h[s & 1], *rp = dr->packed + blk * H * G * BLK;
+    float *hn = dr->h[(s + 1) & 1];
+    float acc[4 * BLK], hout[BLK], cbuf[BLK], pads[8][BLK], zero[BLK] = {0};
+    for (int64_t b = 0; b < c->batch; b++) {
+        if (s >= dr->lens[b]) {
+            memcpy(hn + b * H + u0, hp + b * H + u0, (size_t)n * sizeof *hn);
+            continue;
+        }
+        int64_t t = rnn_step_time(c, dr->d, dr->lens[b], s);
+#ifdef HAVE_X86
+        if (j->avx512)
+            mv_avx512((int)G, H, hp + b * H, rp, acc);
+        else
+#endif
+            mv_plain((int)G, H, hp + b * H, rp, acc);
+        const float *xw = dr->xw + rnn_x_row(c, t, b) * GH + u0;
+        const float *x[4];
+        for (int64_t g = 0; g < G; g++) x[g] = pad16(pads[g], xw + g * H, n);
+        float *h = n == BLK ? hn + b * H + u0 : hout;
+        if (c->kind == RNN_LSTM) {
+            const float *peep[3];
+            if (dr->P)
+                for (int q = 0; q < 3; q++) peep[q] = pad16(pads[4 + q], dr->P + q * H + u0, n);
+            float *cs = dr->c + b * H + u0, *cv = cs;
+            if (n < BLK) {
+                memset(cbuf, 0, sizeof cbuf);
+                memcpy(cbuf, cs, (size_t)n * sizeof *cs);
+                cv = cbuf;
+            }
+            lstm_gates(acc, x, dr->P ? peep : NULL, clip, c->input_forget, cv, h);
+            if (cv != cs) memcpy(cs, cv, (size_t)n * sizeof *cs);
+        } else if (c->kind == RNN_GRU) {
+            const float *rbh = dr->rbh ? pad16(pads[4], dr->rbh + u0, n) : zero;
+            const float *hprev = pad16(pads[5], hp + b * H + u0, n);
+            gru_gates(acc, x, rbh, clip, hprev, h);
+        } else {
+            rnn_gates(acc, x[0], clip, h);
+        }
+        if (h == hout) memcpy(hn + b * H + u0, hout, (size_t)n * sizeof *hn);
+        if (dr->Y) memcpy(dr->Y + rnn_y_off(c, t, dr->d, b) + u0, hn + b * H + u0,
+                          (size_t)n * sizeof *hn);
+    }
+}
+
+/* ---- the phase loop ------------------------------------------------------------------ */
+
+static int64_t current_phase(struct step_job *j) {
+    int64_t q = INT64_MAX;
+    for (int p = 0; p < j->n_parts; p++) {
+        int64_t qp = atomic_load(&j->parts[p].done) / part_size(j, p);
+        q = qp < q ? qp : q;
+    }
+    return q;
+}
+
+static void wait_phase(struct step_job *j, int64_t q) {
+    for (int p = 0; p < j->n_parts; p++) {
+        int64_t want = (q + 1) * part_size(j, p);
+        for (int spins = 0; atomic_load(&j->parts[p].done) < want; spins++) {
+#ifdef HAVE_X86
+            _mm_pause();
+#endif
+            /* the other thread may have lost its core (a busy machine) */
+            if (spins > 2000) sched_yield();
+        }
+    }
+}
+
+/* Claims and runs the unclaimed blocks of part p in phase q. */
+static void run_part(struct step_job *j, int p, int64_t q) {
+    const int64_t np = part_size(j, p), first = part_start(j, p), end = (q + 1) * np;
+    struct part_ctr *pc = &j->parts[p];
+    int64_t v = atomic_load(&pc->claimed);
+    while (v < end) {
+        if (!atomic_compare_exchange_weak(&pc->claimed, &v, v + 1)) continue;
+        int64_t i = v - q * np;
+        if (q == 0) {
+            pack_block(j->c, j->dir->R, first + i, j->dir->packed);
+        } else {
+            int64_t s = q - 1;
+            step_block(j, s, first + (s & 1 ? np - 1 - i : i));
+        }
+        atomic_fetch_add(&pc->done, 1);
+        v = atomic_load(&pc->claimed);
+    }
+}
+
+static void phase_task(void *vj, int64_t task, int thread) {
+    (void)thread;
+    struct step_job *j = vj;
+    for (;;) {
+        int64_t q = current_phase(j);
+        if (q >= j->n_phases) return;
+        for (int i = 0; i < j->n_parts; i++) run_part(j, (int)((task + i) % j->n_parts), q);
+        wait_phase(j, q);
+    }
+}
+
+void rnn_fast_run(const struct rnn_cfg *c, const struct rnn_fast_dir *dir, struct ia_pool *pool) {
+    struct step_job j;
+    memset(&j, 0, sizeof j);
+    j.c = c;
+    j.dir = dir;
+    j.n_blk = n_blocks(c->hid);
+    j.n_phases = dir->max_len + 1;
+    j.avx512 = ia_sgemm_path_available(IA_SGEMM_AVX512);
+    int64_t macs = c->batch * c->gates * c->hid * c->hid;
+    int64_t parts = pool ? ia_pool_size(pool) : 1;
+    if (parts > j.n_blk) parts = j.n_blk;
+    if (parts > MAX_PARTS) parts = MAX_PARTS;
+    while (parts > 1 && macs / parts < MIN_MACS_PER_PART) parts--;
+    j.n_parts = (int)parts;
+    for (int p = 0; p < j.n_parts; p++) {
+        atomic_init(&j.parts[p].claimed, 0);
+        atomic_init(&j.parts[p].done, 0);
+    }
+    if (j.n_parts > 1)
+        ia_pool_run(pool, j.n_parts, phase_task, &j);
+    else
+        phase_task(&j, 0, 0);
+}
