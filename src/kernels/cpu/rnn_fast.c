@@ -2,20 +2,19 @@
  * default activations: the part of a recurrent layer that cannot be batched
  * over time, so it runs once per step and is bound by reading R.
  *
- * R is repacked so a step streams it front to back: hidden units go in
- * blocks of 16, and block b holds, for every k < H, the G gates' 16 weights
- *   packed[b][k][g][0..16) = R[g*H + 16b + l][k]   (zero past H)
- * so one block's G*16 gate pre-activations are G vector accumulators
- * updated by h[k] * (one 64-byte row) for k = 0..H, and its gate math runs
- * while they are still in registers. For H = 256, G = 4 the packed R is
- * 1 MiB, one core's L2: with two threads each keeps its half of the blocks
- * (its "part") for the whole run, so the half stays in that core's L2
+ * Hidden units go in blocks of 16. For each block, each gate g's 16
+ * pre-activations are dot products of h with 16 consecutive rows of R
+ * (rows g*H + 16b .. +16, contiguous in k), read in place: 16 vector
+ * accumulators, then one transposing reduction into a vector of 16 sums, so
+ * R needs no repacking per run and is read front to back. The gate math
+ * runs on those vectors while they are in registers. For H = 256, G = 4, R
+ * is 1 MiB, one core's L2: with two threads each takes half of the blocks
+ * (its "part") for the whole run, so its 512 KiB of R stays in its own L2
  * across steps. Steps alternate the block order within a part, so the
  * blocks a step touches last (still cached) are the next step's first.
  *
  * Threads: one pool job runs the whole recurrence; there is no pool wake-up
- * per step. Work goes in phases (0: packing R, then one per time step), each
- * a set of blocks; a thread claims the blocks of its own part, then any left
+ * per step. Work goes in phases (one per time step), each a set of blocks; a thread claims the blocks of its own part, then any left
  * in other parts (so a thread the OS has not scheduled yet never stalls the
  * others: its part is done by whoever is there), then waits until every
  * block of the phase is done. Waiting is only ever for blocks some thread
@@ -61,73 +60,70 @@ int rnn_fast_supported(const struct rnn_cfg *c) {
 
 static int64_t n_blocks(int64_t H) { return (H + BLK - 1) / BLK; }
 
-uint64_t rnn_fast_scratch_floats(const struct rnn_cfg *c) {
-    return (uint64_t)n_blocks(c->hid) * BLK * (uint64_t)c->gates * (uint64_t)c->hid;
-}
-
-/* ---- the per-block product: acc[g*16 + l] = sum_k h[k] * packed[k][g][l] ----------- */
+/* ---- the per-block product: acc[g*16 + l] = dot(h, R row g*H + u0 + l) ------------- */
 
 #ifdef HAVE_X86
-/* Two k chains of G accumulators: G = 4 gives 8 independent FMAs in flight,
- * enough to cover FMA latency on two ports. */
-static inline __attribute__((always_inline, target("avx512f,fma"))) void
-mv_avx512_g(const int G, int64_t K, const float *h, const float *rp, float *acc) {
-    __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-    __m512 b0 = a0, b1 = a0, b2 = a0, b3 = a0;
-    int64_t k = 0;
-    for (; k + 2 <= K; k += 2) {
-        const float *r = rp + k * G * BLK;
-        __m512 h0 = _mm512_set1_ps(h[k]), h1 = _mm512_set1_ps(h[k + 1]);
-        a0 = _mm512_fmadd_ps(h0, _mm512_loadu_ps(r), a0);
-        b0 = _mm512_fmadd_ps(h1, _mm512_loadu_ps(r + G * BLK), b0);
-        if (G > 1) {
-            a1 = _mm512_fmadd_ps(h0, _mm512_loadu_ps(r + BLK), a1);
-            b1 = _mm512_fmadd_ps(h1, _mm512_loadu_ps(r + G * BLK + BLK), b1);
+/* 16 rows (row l at r + l*ldr) dotted with h over K: acc[l]. */
+__attribute__((target("avx512f,fma"))) static void dot16_avx512(int64_t K, const float *h,
+                                                                  const float *r, int64_t ldr,
+                                                                  float *acc) {
+    __m512 a[16];
+    /* two passes of 8 rows: 16 row pointers would not fit in registers */
+    for (int half = 0; half < 2; half++) {
+        const float *rh = r + half * 8 * ldr;
+        __m512 s[8];
+#pragma GCC unroll 8
+        for (int l = 0; l < 8; l++) s[l] = _mm512_setzero_ps();
+        int64_t k = 0;
+        for (; k + 16 <= K; k += 16) {
+            __m512 hv = _mm512_loadu_ps(h + k);
+#pragma GCC unroll 8
+            for (int l = 0; l < 8; l++)
+                s[l] = _mm512_fmadd_ps(_mm512_loadu_ps(rh + l * ldr + k), hv, s[l]);
         }
-        if (G > 2) {
-            a2 = _mm512_fmadd_ps(h0, _mm512_loadu_ps(r + 2 * BLK), a2);
-            b2 = _mm512_fmadd_ps(h1, _mm512_loadu_ps(r + G * BLK + 2 * BLK), b2);
+        if (k < K) {
+            __mmask16 m = (__mmask16)((1u << (K - k)) - 1u);
+            __m512 hv = _mm512_maskz_loadu_ps(m, h + k);
+#pragma GCC unroll 8
+            for (int l = 0; l < 8; l++)
+                s[l] = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, rh + l * ldr + k), hv, s[l]);
         }
-        if (G > 3) {
-            a3 = _mm512_fmadd_ps(h0, _mm512_loadu_ps(r + 3 * BLK), a3);
-            b3 = _mm512_fmadd_ps(h1, _mm512_loadu_ps(r + G * BLK + 3 * BLK), b3);
-        }
+#pragma GCC unroll 8
+        for (int l = 0; l < 8; l++) a[half * 8 + l] = s[l];
     }
-    if (k < K) {
-        const float *r = rp + k * G * BLK;
-        __m512 h0 = _mm512_set1_ps(h[k]);
-        a0 = _mm512_fmadd_ps(h0, _mm512_loadu_ps(r), a0);
-        if (G > 1) a1 = _mm512_fmadd_ps(h0, _mm512_loadu_ps(r + BLK), a1);
-        if (G > 2) a2 = _mm512_fmadd_ps(h0, _mm512_loadu_ps(r + 2 * BLK), a2);
-        if (G > 3) a3 = _mm512_fmadd_ps(h0, _mm512_loadu_ps(r + 3 * BLK), a3);
-    }
-    _mm512_storeu_ps(acc, _mm512_add_ps(a0, b0));
-    if (G > 1) _mm512_storeu_ps(acc + BLK, _mm512_add_ps(a1, b1));
-    if (G > 2) _mm512_storeu_ps(acc + 2 * BLK, _mm512_add_ps(a2, b2));
-    if (G > 3) _mm512_storeu_ps(acc + 3 * BLK, _mm512_add_ps(a3, b3));
-}
-
-__attribute__((target("avx512f,fma"))) static void mv_avx512(int G, int64_t K, const float *h,
-                                                               const float *rp, float *acc) {
-    if (G == 4)
-        mv_avx512_g(4, K, h, rp, acc);
-    else if (G == 3)
-        mv_avx512_g(3, K, h, rp, acc);
-    else
-        mv_avx512_g(1, K, h, rp, acc);
+    /* Transposing reduction: each level halves the vectors and doubles the
+     * rows per vector. 256-bit halves: lanes 0-7 row i, 8-15 row i+8. */
+    __m512 x[8], y[4], z[2];
+#pragma GCC unroll 8
+    for (int i = 0; i < 8; i++)
+        x[i] = _mm512_add_ps(_mm512_shuffle_f32x4(a[i], a[i + 8], 0x44),
+                             _mm512_shuffle_f32x4(a[i], a[i + 8], 0xee));
+    /* 128-bit lanes: rows i, i+8, i+4, i+12 */
+#pragma GCC unroll 4
+    for (int i = 0; i < 4; i++)
+        y[i] = _mm512_add_ps(_mm512_shuffle_f32x4(x[i], x[i + 4], 0x88),
+                             _mm512_shuffle_f32x4(x[i], x[i + 4], 0xdd));
+    /* pairs within 128-bit lanes: y[i]'s row, then y[i+2]'s */
+#pragma GCC unroll 2
+    for (int i = 0; i < 2; i++)
+        z[i] = _mm512_add_ps(_mm512_shuffle_ps(y[i], y[i + 2], 0x44),
+                             _mm512_shuffle_ps(y[i], y[i + 2], 0xee));
+    /* one sum per lane, rows in the order 0,2,1,3, 8,10,9,11, 4,6,5,7, 12,14,13,15 */
+    __m512 s = _mm512_add_ps(_mm512_shuffle_ps(z[0], z[1], 0x88), _mm512_shuffle_ps(z[0], z[1], 0xdd));
+    const __m512i order = _mm512_setr_epi32(0, 2, 1, 3, 8, 10, 9, 11, 4, 6, 5, 7, 12, 14, 13, 15);
+    _mm512_storeu_ps(acc, _mm512_permutexvar_ps(order, s));
 }
 #endif
 
-/* The reference form of the same product; cloned so AVX2 machines get 8-wide
- * loops (this file is built for baseline x86-64). */
+/* The reference form of the same products, for n <= 16 rows; cloned so AVX2
+ * machines get 8-wide loops (this file is built for baseline x86-64). */
 __attribute__((target_clones("arch=haswell", "default"))) static void
-mv_plain(int G, int64_t K, const float *h, const float *rp, float *acc) {
-    const int64_t n = (int64_t)G * BLK;
-    for (int64_t i = 0; i < n; i++) acc[i] = 0.0f;
-    for (int64_t k = 0; k < K; k++) {
-        const float hk = h[k];
-        const float *r = rp + k * n;
-        for (int64_t i = 0; i < n; i++) acc[i] += hk * r[i];
+dot_rows_plain(int64_t n, int64_t K, const float *h, const float *r, int64_t ldr, float *acc) {
+    for (int64_t l = 0; l < BLK; l++) {
+        float sum = 0.0f;
+        if (l < n)
+            for (int64_t k = 0; k < K; k++) sum += h[k] * r[l * ldr + k];
+        acc[l] = sum;
     }
 }
 
@@ -236,28 +232,13 @@ static const float *pad16(float *buf, const float *src, int64_t n) {
     return buf;
 }
 
-static void pack_block(const struct rnn_cfg *c, const float *R, int64_t blk, float *dst) {
-    const int64_t H = c->hid, G = c->gates;
-    float *o = dst + blk * H * G * BLK;
-    for (int64_t g = 0; g < G; g++)
-        for (int64_t l = 0; l < BLK; l++) {
-            int64_t u = blk * BLK + l;
-            if (u >= H) {
-                for (int64_t k = 0; k < H; k++) o[(k * G + g) * BLK + l] = 0.0f;
-                continue;
-            }
-            const float *row = R + (g * H + u) * H;
-            for (int64_t k = 0; k < H; k++) o[(k * G + g) * BLK + l] = row[k];
-        }
-}
-
 static void step_block(const struct step_job *j, int64_t s, int64_t blk) {
     const struct rnn_cfg *c = j->c;
     const struct rnn_fast_dir *dr = j->dir;
     const int64_t H = c->hid, G = c->gates, GH = G * H, u0 = blk * BLK;
     const int64_t n = H - u0 < BLK ? H - u0 : BLK;
     const float clip = c->has_clip ? c->clip : 0.0f;
-    const float *hp = dr->h[s & 1], *rp = dr->packed + blk * H * G * BLK;
+    const float *hp = dr->h[s & 1];
     float *hn = dr->h[(s + 1) & 1];
     float acc[4 * BLK], hout[BLK], cbuf[BLK], pads[8][BLK], zero[BLK] = {0};
     for (int64_t b = 0; b < c->batch; b++) {
@@ -266,12 +247,16 @@ static void step_block(const struct step_job *j, int64_t s, int64_t blk) {
             continue;
         }
         int64_t t = rnn_step_time(c, dr->d, dr->lens[b], s);
+        for (int64_t g = 0; g < G; g++) {
+            const float *r = dr->R + (g * H + u0) * H;
 #ifdef HAVE_X86
-        if (j->avx512)
-            mv_avx512((int)G, H, hp + b * H, rp, acc);
-        else
+            if (j->avx512 && n == BLK) {
+                dot16_avx512(H, hp + b * H, r, H, acc + g * BLK);
+                continue;
+            }
 #endif
-            mv_plain((int)G, H, hp + b * H, rp, acc);
+            dot_rows_plain(n, H, hp + b * H, r, H, acc + g * BLK);
+        }
         const float *xw = dr->xw + rnn_x_row(c, t, b) * GH + u0;
         const float *x[4];
         for (int64_t g = 0; g < G; g++) x[g] = pad16(pads[g], xw + g * H, n);
@@ -333,12 +318,7 @@ static void run_part(struct step_job *j, int p, int64_t q) {
     while (v < end) {
         if (!atomic_compare_exchange_weak(&pc->claimed, &v, v + 1)) continue;
         int64_t i = v - q * np;
-        if (q == 0) {
-            pack_block(j->c, j->dir->R, first + i, j->dir->packed);
-        } else {
-            int64_t s = q - 1;
-            step_block(j, s, first + (s & 1 ? np - 1 - i : i));
-        }
+        step_block(j, q, first + (q & 1 ? np - 1 - i : i));
         atomic_fetch_add(&pc->done, 1);
         v = atomic_load(&pc->claimed);
     }
@@ -361,7 +341,7 @@ void rnn_fast_run(const struct rnn_cfg *c, const struct rnn_fast_dir *dir, struc
     j.c = c;
     j.dir = dir;
     j.n_blk = n_blocks(c->hid);
-    j.n_phases = dir->max_len + 1;
+    j.n_phases = dir->max_len;
     j.avx512 = ia_sgemm_path_available(IA_SGEMM_AVX512);
     int64_t macs = c->batch * c->gates * c->hid * c->hid;
     int64_t parts = pool ? ia_pool_size(pool) : 1;
