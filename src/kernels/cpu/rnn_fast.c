@@ -66,11 +66,13 @@ static int64_t n_blocks(int64_t H) { return (H + BLK - 1) / BLK; }
 /* 16 rows (row l at r + l*ldr) dotted with h over K: acc[l]. */
 __attribute__((target("avx512f,fma"))) static void dot16_avx512(int64_t K, const float *h,
                                                                   const float *r, int64_t ldr,
-                                                                  float *acc) {
+                                                                  const float *next, float *acc) {
     __m512 a[16];
     /* two passes of 8 rows: 16 row pointers would not fit in registers */
     for (int half = 0; half < 2; half++) {
         const float *rh = r + half * 8 * ldr;
+        /* each pass asks for the next pass's rows, line for line */
+        const char *pf = (const char *)(half ? next : r + 8 * ldr);
         __m512 s[8];
 #pragma GCC unroll 8
         for (int l = 0; l < 8; l++) s[l] = _mm512_setzero_ps();
@@ -78,8 +80,10 @@ __attribute__((target("avx512f,fma"))) static void dot16_avx512(int64_t K, const
         for (; k + 16 <= K; k += 16) {
             __m512 hv = _mm512_loadu_ps(h + k);
 #pragma GCC unroll 8
-            for (int l = 0; l < 8; l++)
+            for (int l = 0; l < 8; l++) {
+                _mm_prefetch(pf + (l * ldr + k) * (int64_t)sizeof(float), _MM_HINT_T0);
                 s[l] = _mm512_fmadd_ps(_mm512_loadu_ps(rh + l * ldr + k), hv, s[l]);
+            }
         }
         if (k < K) {
             __mmask16 m = (__mmask16)((1u << (K - k)) - 1u);
@@ -201,9 +205,11 @@ rnn_gates(const float *acc, const float *x, float clip, float *h) {
 
 /* ---- one block of units, every batch row -------------------------------------------- */
 
+/* Separate lines: the owner's claims stay in its own cache while the other
+ * threads poll `done`, which each thread bumps once per part per phase. */
 struct part_ctr {
     _Alignas(64) atomic_int_fast64_t claimed; /* claim numbers handed out, all phases */
-    atomic_int_fast64_t done;                 /* blocks finished, all phases */
+    _Alignas(64) atomic_int_fast64_t done;    /* blocks finished, all phases */
 };
 
 struct step_job {
@@ -232,7 +238,9 @@ static const float *pad16(float *buf, const float *src, int64_t n) {
     return buf;
 }
 
-static void step_block(const struct step_job *j, int64_t s, int64_t blk) {
+/* Runs block blk of step s for every batch row; next_blk (-1: none) is the
+ * block this thread will probably run next, whose rows it prefetches. */
+static void step_block(const struct step_job *j, int64_t s, int64_t blk, int64_t next_blk) {
     const struct rnn_cfg *c = j->c;
     const struct rnn_fast_dir *dr = j->dir;
     const int64_t H = c->hid, G = c->gates, GH = G * H, u0 = blk * BLK;
@@ -251,7 +259,13 @@ static void step_block(const struct step_job *j, int64_t s, int64_t blk) {
             const float *r = dr->R + (g * H + u0) * H;
 #ifdef HAVE_X86
             if (j->avx512 && n == BLK) {
-                dot16_avx512(H, hp + b * H, r, H, acc + g * BLK);
+                /* the next gate's rows; after the last gate, the first gate's of
+                 * the next row or block */
+                const float *next = g + 1 < G        ? r + H * H
+                                    : b + 1 < c->batch ? dr->R + u0 * H
+                                    : next_blk >= 0    ? dr->R + next_blk * BLK * H
+                                                       : r;
+                dot16_avx512(H, hp + b * H, r, H, next, acc + g * BLK);
                 continue;
             }
 #endif
@@ -314,14 +328,15 @@ static void wait_phase(struct step_job *j, int64_t q) {
 static void run_part(struct step_job *j, int p, int64_t q) {
     const int64_t np = part_size(j, p), first = part_start(j, p), end = (q + 1) * np;
     struct part_ctr *pc = &j->parts[p];
-    int64_t v = atomic_load(&pc->claimed);
+    int64_t v = atomic_load(&pc->claimed), ran = 0;
     while (v < end) {
         if (!atomic_compare_exchange_weak(&pc->claimed, &v, v + 1)) continue;
-        int64_t i = v - q * np;
-        step_block(j, q, first + (q & 1 ? np - 1 - i : i));
-        atomic_fetch_add(&pc->done, 1);
+        int64_t i = v - q * np, nb = i + 1 < np ? first + (q & 1 ? np - 2 - i : i + 1) : -1;
+        step_block(j, q, first + (q & 1 ? np - 1 - i : i), nb);
+        ran++;
         v = atomic_load(&pc->claimed);
     }
+    if (ran) atomic_fetch_add(&pc->done, ran);
 }
 
 static void phase_task(void *vj, int64_t task, int thread) {
