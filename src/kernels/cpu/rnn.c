@@ -270,7 +270,6 @@ struct rnn_bufs {
     float *h, *c; /* (batch, H) states */
     float *tmp;   /* (batch, H): r ⊙ H, for GRU without linear_before_reset */
     float *h2;    /* fast path: (batch, H), the other half of h's ping-pong */
-    float *fast;  /* fast path: rnn_fast_scratch_floats */
 };
 
 static inline int64_t h_off(const struct rnn_cfg *c, int d, int64_t b) {
@@ -338,8 +337,7 @@ static int rnn_direction(struct ia_op_ctx *ctx, const struct rnn_cfg *c, int d, 
                                   .P = P,
                                   .h = {bf->h, bf->h2},
                                   .c = bf->c,
-                                  .Y = Y ? (float *)Y->data : NULL,
-                                  .scratch = bf->fast};
+                                  .Y = Y ? (float *)Y->data : NULL};
         rnn_fast_run(c, &fd, ctx->pool);
         h_end = fd.h[max_len & 1];
     } else {
@@ -450,8 +448,7 @@ static int rnn_compute(struct ia_op_ctx *ctx, enum rnn_kind kind, int allow_fast
     const struct ia_tensor *sl = in_opt(ctx, 4);
     uint64_t n_xw = (uint64_t)c.seq * (uint64_t)N * (uint64_t)GH;
     uint64_t n_small = (uint64_t)N * (uint64_t)GH + 4 * (uint64_t)N * (uint64_t)H;
-    uint64_t n_fast = fast ? rnn_fast_scratch_floats(&c) : 0;
-    uint64_t total = n_xw + n_small + n_fast + (uint64_t)N * 2; /* + lens as int64 */
+    uint64_t total = n_xw + n_small + (uint64_t)N * 2; /* + lens as int64 */
     float *mem = ctx->scratch(ctx, (size_t)(total * sizeof(float)) + 64);
     if (!mem)
         return ia_op_error(ctx, IA_ENOMEM, "no memory for %llu work values",
@@ -463,8 +460,7 @@ static int rnn_compute(struct ia_op_ctx *ctx, enum rnn_kind kind, int allow_fast
     bf.c = bf.h + N * H;
     bf.tmp = bf.c + N * H;
     bf.h2 = bf.tmp + N * H;
-    bf.fast = bf.h2 + N * H;
-    int64_t *lens = (int64_t *)(((uintptr_t)(bf.fast + n_fast) + 7) & ~(uintptr_t)7);
+    int64_t *lens = (int64_t *)(((uintptr_t)(bf.h2 + N * H) + 7) & ~(uintptr_t)7);
     for (int64_t b = 0; b < N; b++) {
         lens[b] = sl ? ia_tensor_get_i64(sl, (uint64_t)b) : c.seq;
         if (lens[b] < 0 || lens[b] > c.seq)

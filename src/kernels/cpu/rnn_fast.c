@@ -44,11 +44,6 @@
  * more than its share of the product. */
 #define MIN_MACS_PER_PART 4096
 
-uint64_t rnn_fast_scratch_floats(const struct rnn_cfg *c) {
-    uint64_t ldr = ((uint64_t)c->hid + BLK - 1) / BLK * BLK;
-    return (uint64_t)c->gates * (uint64_t)c->hid * ldr + 64 / sizeof(float);
-}
-
 int rnn_fast_supported(const struct rnn_cfg *c) {
     if (c->hid <= 0) return 0;
     for (int d = 0; d < c->dirs; d++) {
@@ -220,9 +215,6 @@ struct part_ctr {
 struct step_job {
     const struct rnn_cfg *c;
     const struct rnn_fast_dir *dir;
-    const float *R;   /* (G*H, ldr): the direction's R, or its aligned copy */
-    int64_t ldr;      /* row stride of R */
-    int copy;         /* 1: phase 0 copies R into the aligned copy, steps follow */
     int64_t n_blk, n_phases;
     int n_parts;
     int avx512;
@@ -246,18 +238,6 @@ static const float *pad16(float *buf, const float *src, int64_t n) {
     return buf;
 }
 
-/* Phase 0 when R is copied: block blk's rows of every gate into the copy
- * (by the thread that will read them in the steps, into its own cache). */
-static void copy_block(const struct step_job *j, int64_t blk) {
-    const int64_t H = j->c->hid, u0 = blk * BLK, n = H - u0 < BLK ? H - u0 : BLK;
-    float *dst = (float *)j->R;
-    for (int64_t g = 0; g < j->c->gates; g++)
-        for (int64_t l = 0; l < n; l++) {
-            int64_t row = g * H + u0 + l;
-            memcpy(dst + row * j->ldr, j->dir->R + row * H, (size_t)H * sizeof *dst);
-        }
-}
-
 /* Runs block blk of step s for every batch row; next_blk (-1: none) is the
  * block this thread will probably run next, whose rows it prefetches. */
 static void step_block(const struct step_job *j, int64_t s, int64_t blk, int64_t next_blk) {
@@ -276,20 +256,20 @@ static void step_block(const struct step_job *j, int64_t s, int64_t blk, int64_t
         }
         int64_t t = rnn_step_time(c, dr->d, dr->lens[b], s);
         for (int64_t g = 0; g < G; g++) {
-            const float *r = j->R + (g * H + u0) * j->ldr;
+            const float *r = dr->R + (g * H + u0) * H;
 #ifdef HAVE_X86
             if (j->avx512 && n == BLK) {
                 /* the next gate's rows; after the last gate, the first gate's of
                  * the next row or block */
-                const float *next = g + 1 < G        ? r + H * j->ldr
-                                    : b + 1 < c->batch ? j->R + u0 * j->ldr
-                                    : next_blk >= 0    ? j->R + next_blk * BLK * j->ldr
+                const float *next = g + 1 < G        ? r + H * H
+                                    : b + 1 < c->batch ? dr->R + u0 * H
+                                    : next_blk >= 0    ? dr->R + next_blk * BLK * H
                                                        : r;
-                dot16_avx512(H, hp + b * H, r, j->ldr, next, acc + g * BLK);
+                dot16_avx512(H, hp + b * H, r, H, next, acc + g * BLK);
                 continue;
             }
 #endif
-            dot_rows_plain(n, H, hp + b * H, r, j->ldr, acc + g * BLK);
+            dot_rows_plain(n, H, hp + b * H, r, H, acc + g * BLK);
         }
         const float *xw = dr->xw + rnn_x_row(c, t, b) * GH + u0;
         const float *x[4];
@@ -351,14 +331,8 @@ static void run_part(struct step_job *j, int p, int64_t q) {
     int64_t v = atomic_load(&pc->claimed), ran = 0;
     while (v < end) {
         if (!atomic_compare_exchange_weak(&pc->claimed, &v, v + 1)) continue;
-        int64_t i = v - q * np;
-        if (j->copy && q == 0) {
-            copy_block(j, first + i);
-        } else {
-            int64_t s = q - j->copy;
-            int64_t nb = i + 1 < np ? first + (s & 1 ? np - 2 - i : i + 1) : -1;
-            step_block(j, s, first + (s & 1 ? np - 1 - i : i), nb);
-        }
+        int64_t i = v - q * np, nb = i + 1 < np ? first + (q & 1 ? np - 2 - i : i + 1) : -1;
+        step_block(j, q, first + (q & 1 ? np - 1 - i : i), nb);
         ran++;
         v = atomic_load(&pc->claimed);
     }
@@ -382,18 +356,7 @@ void rnn_fast_run(const struct rnn_cfg *c, const struct rnn_fast_dir *dir, struc
     j.c = c;
     j.dir = dir;
     j.n_blk = n_blocks(c->hid);
-    /* Rows that do not start on a cache line (initializers point into the
-     * model file, anywhere) make every vector load touch two lines: such an
-     * R, or one whose rows are not whole lines, is copied first into rows
-     * of whole lines. */
-    j.copy = (uintptr_t)dir->R % 64 != 0 || c->hid % BLK != 0;
-    j.R = dir->R;
-    j.ldr = c->hid;
-    if (j.copy) {
-        j.R = (const float *)(((uintptr_t)dir->scratch + 63) & ~(uintptr_t)63);
-        j.ldr = (c->hid + BLK - 1) / BLK * BLK;
-    }
-    j.n_phases = dir->max_len + j.copy;
+    j.n_phases = dir->max_len;
     j.avx512 = ia_sgemm_path_available(IA_SGEMM_AVX512);
     int64_t macs = c->batch * c->gates * c->hid * c->hid;
     int64_t parts = pool ? ia_pool_size(pool) : 1;

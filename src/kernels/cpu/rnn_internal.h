@@ -65,9 +65,6 @@ static inline int64_t rnn_step_time(const struct rnn_cfg *c, int d, int64_t len,
  * Everything else runs the generic loop in rnn.c. */
 int rnn_fast_supported(const struct rnn_cfg *c);
 
-/* Floats of scratch rnn_fast_run needs (an aligned copy of R, one direction). */
-uint64_t rnn_fast_scratch_floats(const struct rnn_cfg *c);
-
 /* What one direction's recurrence reads and writes. */
 struct rnn_fast_dir {
     int d;                /* direction index (Y's dirs axis, reverse or not) */
@@ -80,7 +77,6 @@ struct rnn_fast_dir {
     float *h[2];          /* (batch, H) each: h[0] holds initial_h; steps ping-pong */
     float *c;             /* LSTM: (batch, H) cell state, initial_c in, final out */
     float *Y;             /* (Y's shape) or NULL */
-    float *scratch;       /* rnn_fast_scratch_floats(c) floats */
 };
 
 /* Runs every step of one direction; the final h is h[max_len % 2]. Rows past
