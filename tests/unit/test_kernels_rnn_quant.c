@@ -321,6 +321,7 @@ struct rec_case {
     int dirs, layout, with_b, with_lens, with_h0, with_c0, with_p, pool;
     const struct ia_onnx_attr *attrs;
     size_t n_attrs;
+    int r_shift; /* 1 + floats from a 64-byte boundary to R; 0: where malloc puts it */
 };
 
 /* Runs one recurrent op with random inputs through the fast and the generic
@@ -330,6 +331,16 @@ static void check_fast_vs_generic(const struct rec_case *rc) {
     const int64_t S = rc->seq, N = rc->batch, I = rc->in, H = rc->hid, D = rc->dirs;
     float *xv = rand_buf((size_t)(S * N * I), 1.0f), *wv = rand_buf((size_t)(D * G * H * I), 0.4f);
     float *rv = rand_buf((size_t)(D * G * H * H), 0.4f), *bv = rand_buf((size_t)(D * 2 * G * H), 0.3f);
+    float *r_block = NULL;
+    if (rc->r_shift) {
+        /* R at a chosen offset from a cache line (the exported LSTM has 4 floats) */
+        r_block = aligned_alloc(64, (size_t)(D * G * H * H + 64) * sizeof(float));
+        /* NaN around R: a read past its ends would show (NaN * 0 is NaN) */
+        for (int64_t i = 0; i < D * G * H * H + 64; i++) r_block[i] = NAN;
+        memcpy(r_block + rc->r_shift - 1, rv, (size_t)(D * G * H * H) * sizeof(float));
+        free(rv);
+        rv = r_block + rc->r_shift - 1;
+    }
     float *hv = rand_buf((size_t)(D * N * H), 0.8f), *cv = rand_buf((size_t)(D * N * H), 0.8f);
     float *pv = rand_buf((size_t)(D * 3 * H), 0.5f);
     int32_t lens[8];
@@ -373,7 +384,8 @@ static void check_fast_vs_generic(const struct rec_case *rc) {
     run_pool = NULL;
     ia_pool_destroy(pool);
     free_outs();
-    free(xv), free(wv), free(rv), free(bv), free(hv), free(cv), free(pv);
+    free(xv), free(wv), free(bv), free(hv), free(cv), free(pv);
+    free(r_block ? r_block : rv);
 }
 
 static void test_fast_recurrence(void) {
@@ -387,18 +399,25 @@ static void test_fast_recurrence(void) {
     const struct rec_case cases[] = {
         /* hidden 37: two full blocks of 16 and a tail of 5; batch 3 with lengths {7, 0, 1};
          * everything optional given; on one thread, then on two (3 blocks: 2 parts) */
-        {"LSTM", 7, 3, 5, 37, 2, 0, 1, 1, 1, 1, 1, 0, bi, 2},
-        {"LSTM", 7, 3, 5, 37, 2, 0, 1, 1, 1, 1, 1, 2, bi, 2},
+        {"LSTM", 7, 3, 5, 37, 2, 0, 1, 1, 1, 1, 1, 0, bi, 2, 0},
+        {"LSTM", 7, 3, 5, 37, 2, 0, 1, 1, 1, 1, 1, 2, bi, 2, 0},
         /* layout 1, reverse, input_forget, no bias or states; 64 units over 2 threads */
-        {"LSTM", 9, 1, 11, 64, 1, 1, 0, 0, 0, 0, 0, 2, rev_if, 3},
-        {"LSTM", 5, 2, 3, 3, 1, 0, 1, 1, 1, 1, 1, 2, NULL, 0},
+        {"LSTM", 9, 1, 11, 64, 1, 1, 0, 0, 0, 0, 0, 2, rev_if, 3, 0},
+        {"LSTM", 5, 2, 3, 3, 1, 0, 1, 1, 1, 1, 1, 2, NULL, 0, 0},
         /* the workload's shape, shortened: 128 -> 256, one sequence */
-        {"LSTM", 6, 1, 128, 256, 1, 0, 1, 0, 0, 0, 0, 2, NULL, 0},
-        {"GRU", 8, 2, 6, 21, 1, 0, 1, 1, 1, 0, 0, 0, lbr, 2},
-        {"GRU", 8, 3, 6, 50, 2, 1, 1, 1, 1, 0, 0, 2, lbr_bi, 3},
-        {"GRU", 4, 1, 6, 16, 2, 1, 0, 0, 0, 0, 0, 0, lbr_bi, 3},
-        {"RNN", 6, 2, 4, 17, 2, 0, 1, 1, 1, 0, 0, 0, bi, 2},
-        {"RNN", 6, 4, 4, 80, 1, 0, 1, 1, 0, 0, 0, 2, NULL, 0},
+        {"LSTM", 6, 1, 128, 256, 1, 0, 1, 0, 0, 0, 0, 2, NULL, 0, 0},
+        {"GRU", 8, 2, 6, 21, 1, 0, 1, 1, 1, 0, 0, 0, lbr, 2, 0},
+        {"GRU", 8, 3, 6, 50, 2, 1, 1, 1, 1, 0, 0, 2, lbr_bi, 3, 0},
+        {"GRU", 4, 1, 6, 16, 2, 1, 0, 0, 0, 0, 0, 0, lbr_bi, 3, 0},
+        {"RNN", 6, 2, 4, 17, 2, 0, 1, 1, 1, 0, 0, 0, bi, 2, 0},
+        {"RNN", 6, 4, 4, 80, 1, 0, 1, 1, 0, 0, 0, 2, NULL, 0, 0},
+        /* R 64-byte aligned, or 1, 4 (the exported LSTM's) or 15 floats past a line */
+        {"LSTM", 5, 2, 7, 64, 2, 0, 1, 1, 1, 1, 0, 2, bi, 2, 1},
+        {"LSTM", 5, 2, 7, 64, 2, 0, 1, 1, 1, 1, 0, 2, bi, 2, 2},
+        {"LSTM", 6, 1, 128, 256, 1, 0, 1, 0, 0, 0, 0, 0, NULL, 0, 5},
+        {"LSTM", 6, 1, 128, 256, 1, 0, 1, 0, 0, 0, 0, 2, NULL, 0, 5},
+        {"GRU", 4, 3, 5, 32, 2, 1, 1, 1, 1, 0, 0, 2, lbr_bi, 3, 16},
+        {"RNN", 4, 2, 5, 16, 1, 0, 1, 0, 1, 0, 0, 0, NULL, 0, 16},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) check_fast_vs_generic(&cases[i]);
 }
