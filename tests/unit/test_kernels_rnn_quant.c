@@ -295,8 +295,8 @@ static void test_fast_sigmoid_tanh(void) {
             int s_ok = fabs(sv[l] - ws) <= 1e-6 * ws || (xs[l] < -87.0f && sv[l] == 0.0f);
             int t_ok = fabs(tv[l] - wt) <= 1e-6 * fabs(wt) + 1e-30;
             if (!s_ok || !t_ok) {
-                fprintf(stderr, "  x=%.9g sigmoid %.9g (%.9g) tanh %.9g (%.9g)\n", xs[l], sv[l],
-                        ws, tv[l], wt);
+                fprintf(stderr, "  x=%.9g sigmoid %.9g (%.9g) tanh %.9g (%.9g)\n", xs[l], sv[l], ws,
+                        tv[l], wt);
                 bad++;
             }
         }
@@ -330,7 +330,8 @@ static void check_fast_vs_generic(const struct rec_case *rc) {
     const int64_t G = !strcmp(rc->op, "LSTM") ? 4 : !strcmp(rc->op, "GRU") ? 3 : 1;
     const int64_t S = rc->seq, N = rc->batch, I = rc->in, H = rc->hid, D = rc->dirs;
     float *xv = rand_buf((size_t)(S * N * I), 1.0f), *wv = rand_buf((size_t)(D * G * H * I), 0.4f);
-    float *rv = rand_buf((size_t)(D * G * H * H), 0.4f), *bv = rand_buf((size_t)(D * 2 * G * H), 0.3f);
+    float *rv = rand_buf((size_t)(D * G * H * H), 0.4f),
+          *bv = rand_buf((size_t)(D * 2 * G * H), 0.3f);
     float *r_block = NULL;
     if (rc->r_shift) {
         /* R at a chosen offset from a cache line (the exported LSTM has 4 floats) */
@@ -356,9 +357,14 @@ static void check_fast_vs_generic(const struct rec_case *rc) {
     struct ia_tensor c0 = rc->layout ? ten(IA_DTYPE_FLOAT32, 3, DIMS(N, D, H), cv)
                                      : ten(IA_DTYPE_FLOAT32, 3, DIMS(D, N, H), cv);
     struct ia_tensor p = ten(IA_DTYPE_FLOAT32, 2, DIMS(D, 3 * H), pv);
-    const struct ia_tensor *in[8] = {&x, &w, &r, rc->with_b ? &b : NULL,
-                                     rc->with_lens ? &sl : NULL, rc->with_h0 ? &h0 : NULL,
-                                     rc->with_c0 ? &c0 : NULL, rc->with_p ? &p : NULL};
+    const struct ia_tensor *in[8] = {&x,
+                                     &w,
+                                     &r,
+                                     rc->with_b ? &b : NULL,
+                                     rc->with_lens ? &sl : NULL,
+                                     rc->with_h0 ? &h0 : NULL,
+                                     rc->with_c0 ? &c0 : NULL,
+                                     rc->with_p ? &p : NULL};
     size_t n_in = G == 4 ? 8 : 6, n_out = G == 4 ? 3 : 2;
     struct ia_pool *pool = NULL;
     if (rc->pool) REQUIRE(ia_pool_create(rc->pool, &pool) == IA_OK);
@@ -392,8 +398,7 @@ static void test_fast_recurrence(void) {
     struct ia_onnx_attr bi[] = {attr_s("direction", "bidirectional"), attr_f("clip", 2.5f)};
     struct ia_onnx_attr rev_if[] = {attr_s("direction", "reverse"), attr_i("input_forget", 1),
                                     attr_i("layout", 1)};
-    struct ia_onnx_attr lbr[] = {attr_s("direction", "reverse"),
-                                 attr_i("linear_before_reset", 1)};
+    struct ia_onnx_attr lbr[] = {attr_s("direction", "reverse"), attr_i("linear_before_reset", 1)};
     struct ia_onnx_attr lbr_bi[] = {attr_s("direction", "bidirectional"),
                                     attr_i("linear_before_reset", 1), attr_i("layout", 1)};
     const struct rec_case cases[] = {
@@ -418,6 +423,10 @@ static void test_fast_recurrence(void) {
         {"LSTM", 6, 1, 128, 256, 1, 0, 1, 0, 0, 0, 0, 2, NULL, 0, 5},
         {"GRU", 4, 3, 5, 32, 2, 1, 1, 1, 1, 0, 0, 2, lbr_bi, 3, 16},
         {"RNN", 4, 2, 5, 16, 1, 0, 1, 0, 1, 0, 0, 0, NULL, 0, 16},
+        /* GRU without linear_before_reset: two halves per step */
+        {"GRU", 7, 3, 5, 37, 2, 0, 1, 1, 1, 0, 0, 0, bi, 2, 0},
+        {"GRU", 7, 3, 5, 37, 2, 0, 1, 1, 1, 0, 0, 2, bi, 2, 0},
+        {"GRU", 6, 1, 9, 64, 1, 0, 1, 0, 1, 0, 0, 2, NULL, 0, 5},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) check_fast_vs_generic(&cases[i]);
 }
@@ -735,7 +744,7 @@ static void test_matmul_nbits(void) {
 }
 
 TEST_MAIN(T(test_lstm_bidirectional), T(test_lstm_layout_activations), T(test_gru), T(test_rnn),
-          T(test_rnn_edges), T(test_fast_sigmoid_tanh), T(test_fast_recurrence),
-          T(test_quantize), T(test_dequantize), T(test_dynamic_quantize),
-          T(test_matmul_integer), T(test_qlinear_matmul), T(test_conv_integer),
-          T(test_qlinear_conv), T(test_attention), T(test_matmul_nbits))
+          T(test_rnn_edges), T(test_fast_sigmoid_tanh), T(test_fast_recurrence), T(test_quantize),
+          T(test_dequantize), T(test_dynamic_quantize), T(test_matmul_integer),
+          T(test_qlinear_matmul), T(test_conv_integer), T(test_qlinear_conv), T(test_attention),
+          T(test_matmul_nbits))

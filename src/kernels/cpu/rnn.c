@@ -20,10 +20,10 @@
  * activation_alpha/activation_beta in order, one value per activation that
  * uses it; absent values get the defaults of the ONNX op of the same name.
  * clip bounds every gate's input before its activation. The input product
- * goes through ia_sgemm (gemm.h). The recurrence of the common forms (default
- * activations; GRU with linear_before_reset) runs in rnn_fast.c, vectorised
- * and split over the pool; the rest runs the generic loop here, whose
- * per-step products are too small to share out. */
+ * goes through ia_sgemm (gemm.h). The recurrence with the default
+ * activations runs in rnn_fast.c, vectorised and split over the pool; the
+ * rest runs the generic loop here, whose per-step products are too small to
+ * share out. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -337,15 +337,16 @@ static int rnn_direction(struct ia_op_ctx *ctx, const struct rnn_cfg *c, int d, 
                                   .P = P,
                                   .h = {bf->h, bf->h2},
                                   .c = bf->c,
-                                  .Y = Y ? (float *)Y->data : NULL};
+                                  .Y = Y ? (float *)Y->data : NULL,
+                                  .work = bf->gates};
         rnn_fast_run(c, &fd, ctx->pool);
         h_end = fd.h[max_len & 1];
     } else {
         for (int64_t s = 0; s < max_len; s++) {
             /* GRU without linear_before_reset needs r before the h-gate product */
             int gru_split = c->kind == RNN_GRU && !gru_lbr;
-            rc = ia_sgemm(0, 1, N, gru_split ? 2 * H : GH, H, 1.0f, bf->h, H, R, H, 0.0f, bf->gates, GH,
-                          NULL);
+            rc = ia_sgemm(0, 1, N, gru_split ? 2 * H : GH, H, 1.0f, bf->h, H, R, H, 0.0f, bf->gates,
+                          GH, NULL);
             if (rc) return ia_op_error(ctx, rc, "no memory for the recurrent product");
             if (gru_split) {
                 for (int64_t b = 0; b < N; b++) {
@@ -354,7 +355,8 @@ static int rnn_direction(struct ia_op_ctx *ctx, const struct rnn_cfg *c, int d, 
                         memset(tmp, 0, (size_t)H * sizeof *tmp);
                         continue;
                     }
-                    const float *xw = bf->xw + rnn_x_row(c, rnn_step_time(c, d, lens[b], s), b) * GH;
+                    const float *xw =
+                        bf->xw + rnn_x_row(c, rnn_step_time(c, d, lens[b], s), b) * GH;
                     for (int64_t j = 0; j < 2 * H; j++) g[j] += xw[j];
                     clip_n(c, g, 2 * H);
                     act_apply(&act[0], g, 2 * H);

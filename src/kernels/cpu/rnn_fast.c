@@ -1,6 +1,6 @@
-/* The recurrence of RNN, GRU (linear_before_reset) and LSTM with their
- * default activations: the part of a recurrent layer that cannot be batched
- * over time, so it runs once per step and is bound by reading R.
+/* The recurrence of RNN, GRU and LSTM with their default activations: the
+ * part of a recurrent layer that cannot be batched over time, so it runs
+ * once per step and is bound by reading R.
  *
  * Hidden units go in blocks of 16. For each block, each gate g's 16
  * pre-activations are dot products of h with 16 consecutive rows of R
@@ -14,7 +14,9 @@
  * blocks a step touches last (still cached) are the next step's first.
  *
  * Threads: one pool job runs the whole recurrence; there is no pool wake-up
- * per step. Work goes in phases (one per time step), each a set of blocks; a thread claims the blocks of its own part, then any left
+ * per step. Work goes in phases (one per time step; two for a GRU without
+ * linear_before_reset, whose h-gate product needs all of r ⊙ h first), each
+ * a set of blocks; a thread claims the blocks of its own part, then any left
  * in other parts (so a thread the OS has not scheduled yet never stalls the
  * others: its part is done by whoever is there), then waits until every
  * block of the phase is done. Waiting is only ever for blocks some thread
@@ -49,10 +51,9 @@ int rnn_fast_supported(const struct rnn_cfg *c) {
     for (int d = 0; d < c->dirs; d++) {
         const struct act *a = c->acts[d];
         int ok = c->kind == RNN_SIMPLE ? a[0].k == ACT_TANH
-                 : c->kind == RNN_GRU  ? c->linear_before_reset && a[0].k == ACT_SIGMOID &&
-                                            a[1].k == ACT_TANH
-                                       : a[0].k == ACT_SIGMOID && a[1].k == ACT_TANH &&
-                                            a[2].k == ACT_TANH;
+                 : c->kind == RNN_GRU
+                     ? a[0].k == ACT_SIGMOID && a[1].k == ACT_TANH
+                     : a[0].k == ACT_SIGMOID && a[1].k == ACT_TANH && a[2].k == ACT_TANH;
         if (!ok) return 0;
     }
     return 1;
@@ -65,8 +66,8 @@ static int64_t n_blocks(int64_t H) { return (H + BLK - 1) / BLK; }
 #ifdef HAVE_X86
 /* 16 rows (row l at r + l*ldr) dotted with h over K: acc[l]. */
 __attribute__((target("avx512f,fma"))) static void dot16_avx512(int64_t K, const float *h,
-                                                                  const float *r, int64_t ldr,
-                                                                  const float *next, float *acc) {
+                                                                const float *r, int64_t ldr,
+                                                                const float *next, float *acc) {
     __m512 a[16];
     /* two passes of 8 rows: 16 row pointers would not fit in registers */
     for (int half = 0; half < 2; half++) {
@@ -102,18 +103,19 @@ __attribute__((target("avx512f,fma"))) static void dot16_avx512(int64_t K, const
     for (int i = 0; i < 8; i++)
         x[i] = _mm512_add_ps(_mm512_shuffle_f32x4(a[i], a[i + 8], 0x44),
                              _mm512_shuffle_f32x4(a[i], a[i + 8], 0xee));
-    /* 128-bit lanes: rows i, i+8, i+4, i+12 */
+        /* 128-bit lanes: rows i, i+8, i+4, i+12 */
 #pragma GCC unroll 4
     for (int i = 0; i < 4; i++)
         y[i] = _mm512_add_ps(_mm512_shuffle_f32x4(x[i], x[i + 4], 0x88),
                              _mm512_shuffle_f32x4(x[i], x[i + 4], 0xdd));
-    /* pairs within 128-bit lanes: y[i]'s row, then y[i+2]'s */
+        /* pairs within 128-bit lanes: y[i]'s row, then y[i+2]'s */
 #pragma GCC unroll 2
     for (int i = 0; i < 2; i++)
         z[i] = _mm512_add_ps(_mm512_shuffle_ps(y[i], y[i + 2], 0x44),
                              _mm512_shuffle_ps(y[i], y[i + 2], 0xee));
     /* one sum per lane, rows in the order 0,2,1,3, 8,10,9,11, 4,6,5,7, 12,14,13,15 */
-    __m512 s = _mm512_add_ps(_mm512_shuffle_ps(z[0], z[1], 0x88), _mm512_shuffle_ps(z[0], z[1], 0xdd));
+    __m512 s =
+        _mm512_add_ps(_mm512_shuffle_ps(z[0], z[1], 0x88), _mm512_shuffle_ps(z[0], z[1], 0xdd));
     const __m512i order = _mm512_setr_epi32(0, 2, 1, 3, 8, 10, 9, 11, 4, 6, 5, 7, 12, 14, 13, 15);
     _mm512_storeu_ps(acc, _mm512_permutexvar_ps(order, s));
 }
@@ -177,8 +179,8 @@ lstm_gates(const float *acc, const float *const *x, const float *const *peep, fl
 
 /* GRU, linear_before_reset: hh = tanh(xh + r * (h_prev·Rh^T + Rbh)). */
 __attribute__((target_clones("avx512f", "arch=haswell", "default"))) static void
-gru_gates(const float *acc, const float *const *x, const float *rbh, float clip,
-          const float *hprev, float *h) {
+gru_gates(const float *acc, const float *const *x, const float *rbh, float clip, const float *hprev,
+          float *h) {
     v16f z, r, hh, t, hp;
     LD(z, acc), LD(r, acc + BLK), LD(hh, acc + 2 * BLK);
     LD(t, x[0]), z += t;
@@ -191,6 +193,34 @@ gru_gates(const float *acc, const float *const *x, const float *rbh, float clip,
     v_tanh(&hh);
     LD(hp, hprev);
     hh = (1.0f - z) * hh + z * hp;
+    ST(h, hh);
+}
+
+/* GRU without linear_before_reset, first half of a step: z and r ⊙ h_prev. */
+__attribute__((target_clones("avx512f", "arch=haswell", "default"))) static void
+gru0_zr(const float *acc, const float *const *x, float clip, const float *hprev, float *z_out,
+        float *rh_out) {
+    v16f z, r, t;
+    LD(z, acc), LD(r, acc + BLK);
+    LD(t, x[0]), z += t;
+    LD(t, x[1]), r += t;
+    v_clip(&z, clip), v_clip(&r, clip);
+    v_sigmoid(&z), v_sigmoid(&r);
+    ST(z_out, z);
+    LD(t, hprev), r *= t;
+    ST(rh_out, r);
+}
+
+/* ... second half: hh = tanh(xh + (r ⊙ h_prev)·Rh^T), h = (1 - z) hh + z h_prev. */
+__attribute__((target_clones("avx512f", "arch=haswell", "default"))) static void
+gru0_h(const float *acc, const float *xh, float clip, const float *z, const float *hprev,
+       float *h) {
+    v16f hh, t, zv, hp;
+    LD(hh, acc), LD(t, xh), hh += t;
+    v_clip(&hh, clip);
+    v_tanh(&hh);
+    LD(zv, z), LD(hp, hprev);
+    hh = (1.0f - zv) * hh + zv * hp;
     ST(h, hh);
 }
 
@@ -215,6 +245,7 @@ struct part_ctr {
 struct step_job {
     const struct rnn_cfg *c;
     const struct rnn_fast_dir *dir;
+    int two_phase; /* GRU without linear_before_reset: r ⊙ h must be whole first */
     int64_t n_blk, n_phases;
     int n_parts;
     int avx512;
@@ -238,6 +269,66 @@ static const float *pad16(float *buf, const float *src, int64_t n) {
     return buf;
 }
 
+/* acc[(g - g0)*16 + l] = dot(v, R row g*H + 16*blk + l) for g0 <= g < g1;
+ * next_blk (-1: none) is the block whose rows of gate g0 come next. */
+static void block_dots(const struct step_job *j, const float *v, int64_t g0, int64_t g1,
+                       int64_t blk, int64_t next_blk, float *acc) {
+    const int64_t H = j->c->hid, u0 = blk * BLK, n = H - u0 < BLK ? H - u0 : BLK;
+    const float *R = j->dir->R;
+    for (int64_t g = g0; g < g1; g++) {
+        const float *r = R + (g * H + u0) * H;
+        float *a = acc + (g - g0) * BLK;
+#ifdef HAVE_X86
+        if (j->avx512 && n == BLK) {
+            /* prefetch the next gate's rows, after the last the next block's */
+            const float *next = g + 1 < g1      ? r + H * H
+                                : next_blk >= 0 ? R + (g0 * H + next_blk * BLK) * H
+                                                : r;
+            dot16_avx512(H, v, r, H, next, a);
+            continue;
+        }
+#endif
+        dot_rows_plain(n, H, v, r, H, a);
+    }
+}
+
+/* GRU without linear_before_reset: sub 0 of step s computes block blk's z
+ * and r ⊙ h_prev (into dir->work), sub 1 its new h from the whole r ⊙ h_prev. */
+static void gru0_block(const struct step_job *j, int64_t s, int sub, int64_t blk,
+                       int64_t next_blk) {
+    const struct rnn_cfg *c = j->c;
+    const struct rnn_fast_dir *dr = j->dir;
+    const int64_t H = c->hid, GH = 3 * H, N = c->batch, u0 = blk * BLK;
+    const int64_t n = H - u0 < BLK ? H - u0 : BLK;
+    const float clip = c->has_clip ? c->clip : 0.0f;
+    const float *hp = dr->h[s & 1];
+    float *hn = dr->h[(s + 1) & 1];
+    float acc[2 * BLK], pads[4][BLK], zo[BLK], rho[BLK], hout[BLK];
+    for (int64_t b = 0; b < N; b++) {
+        if (s >= dr->lens[b]) {
+            if (sub) memcpy(hn + b * H + u0, hp + b * H + u0, (size_t)n * sizeof *hn);
+            continue;
+        }
+        int64_t t = rnn_step_time(c, dr->d, dr->lens[b], s);
+        const float *xw = dr->xw + rnn_x_row(c, t, b) * GH + u0;
+        const float *hprev = pad16(pads[0], hp + b * H + u0, n);
+        float *z = dr->work + b * H + u0, *rh = dr->work + (N + b) * H + u0;
+        int64_t nb = b + 1 < N ? blk : next_blk;
+        if (sub == 0) {
+            block_dots(j, hp + b * H, 0, 2, blk, nb, acc);
+            const float *x[2] = {pad16(pads[1], xw, n), pad16(pads[2], xw + H, n)};
+            gru0_zr(acc, x, clip, hprev, zo, rho);
+            memcpy(z, zo, (size_t)n * sizeof *z);
+            memcpy(rh, rho, (size_t)n * sizeof *rh);
+        } else {
+            block_dots(j, dr->work + (N + b) * H, 2, 3, blk, nb, acc);
+            gru0_h(acc, pad16(pads[1], xw + 2 * H, n), clip, pad16(pads[2], z, n), hprev, hout);
+            memcpy(hn + b * H + u0, hout, (size_t)n * sizeof *hn);
+            if (dr->Y) memcpy(dr->Y + rnn_y_off(c, t, dr->d, b) + u0, hout, (size_t)n * sizeof *hn);
+        }
+    }
+}
+
 /* Runs block blk of step s for every batch row; next_blk (-1: none) is the
  * block this thread will probably run next, whose rows it prefetches. */
 static void step_block(const struct step_job *j, int64_t s, int64_t blk, int64_t next_blk) {
@@ -255,22 +346,7 @@ static void step_block(const struct step_job *j, int64_t s, int64_t blk, int64_t
             continue;
         }
         int64_t t = rnn_step_time(c, dr->d, dr->lens[b], s);
-        for (int64_t g = 0; g < G; g++) {
-            const float *r = dr->R + (g * H + u0) * H;
-#ifdef HAVE_X86
-            if (j->avx512 && n == BLK) {
-                /* the next gate's rows; after the last gate, the first gate's of
-                 * the next row or block */
-                const float *next = g + 1 < G        ? r + H * H
-                                    : b + 1 < c->batch ? dr->R + u0 * H
-                                    : next_blk >= 0    ? dr->R + next_blk * BLK * H
-                                                       : r;
-                dot16_avx512(H, hp + b * H, r, H, next, acc + g * BLK);
-                continue;
-            }
-#endif
-            dot_rows_plain(n, H, hp + b * H, r, H, acc + g * BLK);
-        }
+        block_dots(j, hp + b * H, 0, G, blk, b + 1 < c->batch ? blk : next_blk, acc);
         const float *xw = dr->xw + rnn_x_row(c, t, b) * GH + u0;
         const float *x[4];
         for (int64_t g = 0; g < G; g++) x[g] = pad16(pads[g], xw + g * H, n);
@@ -295,8 +371,8 @@ static void step_block(const struct step_job *j, int64_t s, int64_t blk, int64_t
             rnn_gates(acc, x[0], clip, h);
         }
         if (h == hout) memcpy(hn + b * H + u0, hout, (size_t)n * sizeof *hn);
-        if (dr->Y) memcpy(dr->Y + rnn_y_off(c, t, dr->d, b) + u0, hn + b * H + u0,
-                          (size_t)n * sizeof *hn);
+        if (dr->Y)
+            memcpy(dr->Y + rnn_y_off(c, t, dr->d, b) + u0, hn + b * H + u0, (size_t)n * sizeof *hn);
     }
 }
 
@@ -332,7 +408,11 @@ static void run_part(struct step_job *j, int p, int64_t q) {
     while (v < end) {
         if (!atomic_compare_exchange_weak(&pc->claimed, &v, v + 1)) continue;
         int64_t i = v - q * np, nb = i + 1 < np ? first + (q & 1 ? np - 2 - i : i + 1) : -1;
-        step_block(j, q, first + (q & 1 ? np - 1 - i : i), nb);
+        int64_t blk = first + (q & 1 ? np - 1 - i : i);
+        if (j->two_phase)
+            gru0_block(j, q >> 1, (int)(q & 1), blk, nb);
+        else
+            step_block(j, q, blk, nb);
         ran++;
         v = atomic_load(&pc->claimed);
     }
@@ -356,7 +436,8 @@ void rnn_fast_run(const struct rnn_cfg *c, const struct rnn_fast_dir *dir, struc
     j.c = c;
     j.dir = dir;
     j.n_blk = n_blocks(c->hid);
-    j.n_phases = dir->max_len;
+    j.two_phase = c->kind == RNN_GRU && !c->linear_before_reset;
+    j.n_phases = dir->max_len << j.two_phase;
     j.avx512 = ia_sgemm_path_available(IA_SGEMM_AVX512);
     int64_t macs = c->batch * c->gates * c->hid * c->hid;
     int64_t parts = pool ? ia_pool_size(pool) : 1;

@@ -60,23 +60,24 @@ static inline int64_t rnn_step_time(const struct rnn_cfg *c, int d, int64_t len,
 /* ---- the fast recurrence (rnn_fast.c) ------------------------------------------------ */
 
 /* 1 when every direction uses the default activations (LSTM Sigmoid/Tanh/
- * Tanh, GRU Sigmoid/Tanh with linear_before_reset = 1, RNN Tanh); clip,
+ * Tanh, GRU Sigmoid/Tanh, RNN Tanh); clip, linear_before_reset,
  * peepholes, input_forget, sequence_lens, layouts and directions all are.
  * Everything else runs the generic loop in rnn.c. */
 int rnn_fast_supported(const struct rnn_cfg *c);
 
 /* What one direction's recurrence reads and writes. */
 struct rnn_fast_dir {
-    int d;                /* direction index (Y's dirs axis, reverse or not) */
-    const int64_t *lens;  /* (batch) steps per batch entry, <= seq */
-    int64_t max_len;      /* max of lens */
-    const float *R;       /* (G*H, H) this direction's recurrent weights */
-    const float *xw;      /* (seq*batch, G*H): X·W^T + folded biases, X's row order */
-    const float *rbh;     /* GRU: (H) Rbh, kept inside r·(...); NULL: zero */
-    const float *P;       /* LSTM: (3H) peepholes i, o, f; NULL: none */
-    float *h[2];          /* (batch, H) each: h[0] holds initial_h; steps ping-pong */
-    float *c;             /* LSTM: (batch, H) cell state, initial_c in, final out */
-    float *Y;             /* (Y's shape) or NULL */
+    int d;               /* direction index (Y's dirs axis, reverse or not) */
+    const int64_t *lens; /* (batch) steps per batch entry, <= seq */
+    int64_t max_len;     /* max of lens */
+    const float *R;      /* (G*H, H) this direction's recurrent weights */
+    const float *xw;     /* (seq*batch, G*H): X·W^T + folded biases, X's row order */
+    const float *rbh;    /* GRU: (H) Rbh, kept inside r·(...); NULL: zero */
+    const float *P;      /* LSTM: (3H) peepholes i, o, f; NULL: none */
+    float *h[2];         /* (batch, H) each: h[0] holds initial_h; steps ping-pong */
+    float *c;            /* LSTM: (batch, H) cell state, initial_c in, final out */
+    float *Y;            /* (Y's shape) or NULL */
+    float *work;         /* GRU without linear_before_reset: (2, batch, H): z, r ⊙ h */
 };
 
 /* Runs every step of one direction; the final h is h[max_len % 2]. Rows past
