@@ -249,6 +249,7 @@ struct step_job {
     int64_t n_blk, n_phases;
     int n_parts;
     int avx512;
+    int max_pending; /* blocks whose gate math may wait (run_part); 0: none */
     struct part_ctr parts[MAX_PARTS];
 };
 
@@ -329,9 +330,26 @@ static void gru0_block(const struct step_job *j, int64_t s, int sub, int64_t blk
     }
 }
 
-/* Runs block blk of step s for every batch row; next_blk (-1: none) is the
- * block this thread will probably run next, whose rows it prefetches. */
-static void step_block(const struct step_job *j, int64_t s, int64_t blk, int64_t next_blk) {
+/* The products of block blk of step s for batch row b: acc (G*16 floats);
+ * nothing for a row past its length. next_blk: see block_dots. */
+static void step_dots(const struct step_job *j, int64_t s, int64_t blk, int64_t b, int64_t next_blk,
+                      float *acc) {
+    const struct rnn_cfg *c = j->c;
+    const struct rnn_fast_dir *dr = j->dir;
+    const int64_t H = c->hid, G = c->gates;
+    if (s >= dr->lens[b]) return;
+    /* The gates' share of xw was written before the recurrence and has
+     * likely left L2 since (R fills it): ask for it while the products run. */
+    int64_t t = rnn_step_time(c, dr->d, dr->lens[b], s);
+    const float *xw = dr->xw + rnn_x_row(c, t, b) * G * H + blk * BLK;
+    for (int64_t g = 0; g < G; g++) __builtin_prefetch(xw + g * H);
+    block_dots(j, dr->h[s & 1] + b * H, 0, G, blk, next_blk, acc);
+}
+
+/* The gate math of block blk of step s for batch row b, from step_dots' acc:
+ * the new h (and c), Y; a row past its length keeps its h. */
+static void step_gates(const struct step_job *j, int64_t s, int64_t blk, int64_t b,
+                       const float *acc) {
     const struct rnn_cfg *c = j->c;
     const struct rnn_fast_dir *dr = j->dir;
     const int64_t H = c->hid, G = c->gates, GH = G * H, u0 = blk * BLK;
@@ -339,41 +357,53 @@ static void step_block(const struct step_job *j, int64_t s, int64_t blk, int64_t
     const float clip = c->has_clip ? c->clip : 0.0f;
     const float *hp = dr->h[s & 1];
     float *hn = dr->h[(s + 1) & 1];
-    float acc[4 * BLK], hout[BLK], cbuf[BLK], pads[8][BLK], zero[BLK] = {0};
-    for (int64_t b = 0; b < c->batch; b++) {
-        if (s >= dr->lens[b]) {
-            memcpy(hn + b * H + u0, hp + b * H + u0, (size_t)n * sizeof *hn);
-            continue;
-        }
-        int64_t t = rnn_step_time(c, dr->d, dr->lens[b], s);
-        block_dots(j, hp + b * H, 0, G, blk, b + 1 < c->batch ? blk : next_blk, acc);
-        const float *xw = dr->xw + rnn_x_row(c, t, b) * GH + u0;
-        const float *x[4];
-        for (int64_t g = 0; g < G; g++) x[g] = pad16(pads[g], xw + g * H, n);
-        float *h = n == BLK ? hn + b * H + u0 : hout;
-        if (c->kind == RNN_LSTM) {
-            const float *peep[3];
-            if (dr->P)
-                for (int q = 0; q < 3; q++) peep[q] = pad16(pads[4 + q], dr->P + q * H + u0, n);
-            float *cs = dr->c + b * H + u0, *cv = cs;
-            if (n < BLK) {
-                memset(cbuf, 0, sizeof cbuf);
-                memcpy(cbuf, cs, (size_t)n * sizeof *cs);
-                cv = cbuf;
-            }
-            lstm_gates(acc, x, dr->P ? peep : NULL, clip, c->input_forget, cv, h);
-            if (cv != cs) memcpy(cs, cv, (size_t)n * sizeof *cs);
-        } else if (c->kind == RNN_GRU) {
-            const float *rbh = dr->rbh ? pad16(pads[4], dr->rbh + u0, n) : zero;
-            const float *hprev = pad16(pads[5], hp + b * H + u0, n);
-            gru_gates(acc, x, rbh, clip, hprev, h);
-        } else {
-            rnn_gates(acc, x[0], clip, h);
-        }
-        if (h == hout) memcpy(hn + b * H + u0, hout, (size_t)n * sizeof *hn);
-        if (dr->Y)
-            memcpy(dr->Y + rnn_y_off(c, t, dr->d, b) + u0, hn + b * H + u0, (size_t)n * sizeof *hn);
+    float hout[BLK], cbuf[BLK], pads[8][BLK], zero[BLK] = {0};
+    if (s >= dr->lens[b]) {
+        memcpy(hn + b * H + u0, hp + b * H + u0, (size_t)n * sizeof *hn);
+        return;
     }
+    int64_t t = rnn_step_time(c, dr->d, dr->lens[b], s);
+    const float *xw = dr->xw + rnn_x_row(c, t, b) * GH + u0;
+    const float *x[4];
+    for (int64_t g = 0; g < G; g++) x[g] = pad16(pads[g], xw + g * H, n);
+    float *h = n == BLK ? hn + b * H + u0 : hout;
+    if (c->kind == RNN_LSTM) {
+        const float *peep[3];
+        if (dr->P)
+            for (int q = 0; q < 3; q++) peep[q] = pad16(pads[4 + q], dr->P + q * H + u0, n);
+        float *cs = dr->c + b * H + u0, *cv = cs;
+        if (n < BLK) {
+            memset(cbuf, 0, sizeof cbuf);
+            memcpy(cbuf, cs, (size_t)n * sizeof *cs);
+            cv = cbuf;
+        }
+        lstm_gates(acc, x, dr->P ? peep : NULL, clip, c->input_forget, cv, h);
+        if (cv != cs) memcpy(cs, cv, (size_t)n * sizeof *cs);
+    } else if (c->kind == RNN_GRU) {
+        const float *rbh = dr->rbh ? pad16(pads[4], dr->rbh + u0, n) : zero;
+        const float *hprev = pad16(pads[5], hp + b * H + u0, n);
+        gru_gates(acc, x, rbh, clip, hprev, h);
+    } else {
+        rnn_gates(acc, x[0], clip, h);
+    }
+    if (h == hout) memcpy(hn + b * H + u0, hout, (size_t)n * sizeof *hn);
+    if (dr->Y)
+        memcpy(dr->Y + rnn_y_off(c, t, dr->d, b) + u0, hn + b * H + u0, (size_t)n * sizeof *hn);
+}
+
+/* The gate math is a long dependent chain per block; run back to back for
+ * several blocks, the chains overlap. Blocks wait for their gates while
+ * their products take at most this many floats (run_part's stack): */
+#define PENDING_FLOATS 2048
+#define MAX_PENDING 8
+
+/* Runs n pending blocks' gate math; batch row b of pending block i has its
+ * products at acc + (i*batch + b)*G*16. */
+static void flush_gates(const struct step_job *j, int64_t s, const int64_t *blks, int n,
+                        const float *acc) {
+    const int64_t N = j->c->batch, GB = j->c->gates * BLK;
+    for (int i = 0; i < n; i++)
+        for (int64_t b = 0; b < N; b++) step_gates(j, s, blks[i], b, acc + (i * N + b) * GB);
 }
 
 /* ---- the phase loop ------------------------------------------------------------------ */
@@ -400,22 +430,39 @@ static void wait_phase(struct step_job *j, int64_t q) {
     }
 }
 
-/* Claims and runs the unclaimed blocks of part p in phase q. */
+/* Claims and runs the unclaimed blocks of part p in phase q. The gate
+ * math of up to max_pending blocks waits until their products are done
+ * (flush_gates); `done` counts blocks whose gates are done. */
 static void run_part(struct step_job *j, int p, int64_t q) {
     const int64_t np = part_size(j, p), first = part_start(j, p), end = (q + 1) * np;
+    const int64_t N = j->c->batch, GB = j->c->gates * BLK;
     struct part_ctr *pc = &j->parts[p];
+    float acc[PENDING_FLOATS];
+    int64_t pend[MAX_PENDING];
+    int n_pend = 0;
     int64_t v = atomic_load(&pc->claimed), ran = 0;
     while (v < end) {
         if (!atomic_compare_exchange_weak(&pc->claimed, &v, v + 1)) continue;
         int64_t i = v - q * np, nb = i + 1 < np ? first + (q & 1 ? np - 2 - i : i + 1) : -1;
         int64_t blk = first + (q & 1 ? np - 1 - i : i);
-        if (j->two_phase)
+        if (j->two_phase) {
             gru0_block(j, q >> 1, (int)(q & 1), blk, nb);
-        else
-            step_block(j, q, blk, nb);
+        } else if (j->max_pending > 0) {
+            for (int64_t b = 0; b < N; b++)
+                step_dots(j, q, blk, b, b + 1 < N ? blk : nb, acc + (n_pend * N + b) * GB);
+            pend[n_pend++] = blk;
+            if (n_pend == j->max_pending) flush_gates(j, q, pend, n_pend, acc), n_pend = 0;
+        } else {
+            /* a batch too big for acc: one row at a time */
+            for (int64_t b = 0; b < N; b++) {
+                step_dots(j, q, blk, b, b + 1 < N ? blk : nb, acc);
+                step_gates(j, q, blk, b, acc);
+            }
+        }
         ran++;
         v = atomic_load(&pc->claimed);
     }
+    if (n_pend) flush_gates(j, q, pend, n_pend, acc);
     if (ran) atomic_fetch_add(&pc->done, ran);
 }
 
@@ -439,6 +486,8 @@ void rnn_fast_run(const struct rnn_cfg *c, const struct rnn_fast_dir *dir, struc
     j.two_phase = c->kind == RNN_GRU && !c->linear_before_reset;
     j.n_phases = dir->max_len << j.two_phase;
     j.avx512 = ia_sgemm_path_available(IA_SGEMM_AVX512);
+    j.max_pending = (int)(PENDING_FLOATS / (c->batch * c->gates * BLK));
+    if (j.max_pending > MAX_PENDING) j.max_pending = MAX_PENDING;
     int64_t macs = c->batch * c->gates * c->hid * c->hid;
     int64_t parts = pool ? ia_pool_size(pool) : 1;
     if (parts > j.n_blk) parts = j.n_blk;
