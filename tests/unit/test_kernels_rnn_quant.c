@@ -10,6 +10,8 @@
 
 #include "check.h"
 #include "ia/kernels.h"
+#include "kernels/cpu/fused_math.h"
+#include "kernels/cpu/rnn.h"
 #include "kernels_rnn_quant_ref.h"
 
 #define MAX_IO 10
@@ -62,6 +64,7 @@ static void *test_scratch(struct ia_op_ctx *ctx, size_t bytes) {
 }
 
 static struct ia_pool *run_pool;
+static int run_generic; /* recurrent ops: run the generic recurrence, not the fast one */
 static struct ia_tensor outs[MAX_IO];
 
 static void free_outs(void) {
@@ -108,7 +111,7 @@ static int run(const char *domain, const char *op, int64_t opset, const struct i
         outs[i].data = malloc(outs[i].nbytes ? outs[i].nbytes : 1);
         memset(outs[i].data, 0xab, outs[i].nbytes);
     }
-    return d->compute(&ctx);
+    return run_generic ? ia_rnn_compute_path(&ctx, 0) : d->compute(&ctx);
 }
 
 static int close_f(const struct ia_tensor *t, const float *want, size_t n) {
@@ -264,6 +267,175 @@ static void test_rnn_edges(void) {
     struct ia_tensor sl = ten(IA_DTYPE_INT32, 1, DIMS(2), (int32_t[]){1, 5});
     CHECK_EQ_INT(run("", "RNN", 7, NULL, 0, 5, IN(&x1, &w, &r, NULL, &sl), 2, NULL), IA_EINVAL);
     free_outs();
+}
+
+/* ---- the fast recurrence (rnn_fast.c) against the generic one ----------------------- */
+
+static void test_fast_sigmoid_tanh(void) {
+    /* fused_math.h's vector sigmoid and tanh against libm, relative, over
+     * tiny, mid and saturated inputs of both signs */
+    int bad = 0;
+    for (int i = -60000; i <= 60000 && bad < 5; i += 16) {
+        float xs[16];
+        for (int l = 0; l < 16; l++) {
+            int q = i + l;
+            /* dense near 0, then out to +-100 */
+            xs[l] = q * 1e-5f * (1.0f + (float)(q < 0 ? -q : q) * 1.5e-3f);
+        }
+        v16f s, t;
+        memcpy(&s, xs, sizeof s);
+        memcpy(&t, xs, sizeof t);
+        v_sigmoid(&s);
+        v_tanh(&t);
+        float sv[16], tv[16];
+        memcpy(sv, &s, sizeof sv);
+        memcpy(tv, &t, sizeof tv);
+        for (int l = 0; l < 16; l++) {
+            double ws = 1.0 / (1.0 + exp(-(double)xs[l])), wt = tanh((double)xs[l]);
+            int s_ok = fabs(sv[l] - ws) <= 1e-6 * ws || (xs[l] < -87.0f && sv[l] == 0.0f);
+            int t_ok = fabs(tv[l] - wt) <= 1e-6 * fabs(wt) + 1e-30;
+            if (!s_ok || !t_ok) {
+                fprintf(stderr, "  x=%.9g sigmoid %.9g (%.9g) tanh %.9g (%.9g)\n", xs[l], sv[l], ws,
+                        tv[l], wt);
+                bad++;
+            }
+        }
+    }
+    CHECK(bad == 0);
+}
+
+static uint32_t rng = 12345;
+static float frand(float scale) {
+    rng = rng * 1664525u + 1013904223u;
+    return scale * ((float)(rng >> 8) / 8388608.0f - 1.0f);
+}
+static float *rand_buf(size_t n, float scale) {
+    float *p = malloc(n * sizeof *p);
+    for (size_t i = 0; i < n; i++) p[i] = frand(scale);
+    return p;
+}
+
+struct rec_case {
+    const char *op;
+    int64_t seq, batch, in, hid;
+    int dirs, layout, with_b, with_lens, with_h0, with_c0, with_p, pool;
+    const struct ia_onnx_attr *attrs;
+    size_t n_attrs;
+    int r_shift; /* 1 + floats from a 64-byte boundary to R; 0: where malloc puts it */
+};
+
+/* Runs one recurrent op with random inputs through the fast and the generic
+ * recurrence and checks that every output agrees. */
+static void check_fast_vs_generic(const struct rec_case *rc) {
+    const int64_t G = !strcmp(rc->op, "LSTM") ? 4 : !strcmp(rc->op, "GRU") ? 3 : 1;
+    const int64_t S = rc->seq, N = rc->batch, I = rc->in, H = rc->hid, D = rc->dirs;
+    float *xv = rand_buf((size_t)(S * N * I), 1.0f), *wv = rand_buf((size_t)(D * G * H * I), 0.4f);
+    float *rv = rand_buf((size_t)(D * G * H * H), 0.4f),
+          *bv = rand_buf((size_t)(D * 2 * G * H), 0.3f);
+    float *r_block = NULL;
+    if (rc->r_shift) {
+        /* R at a chosen offset from a cache line (the exported LSTM has 4 floats) */
+        r_block = aligned_alloc(64, (size_t)(D * G * H * H + 64) * sizeof(float));
+        /* NaN around R: a read past its ends would show (NaN * 0 is NaN) */
+        for (int64_t i = 0; i < D * G * H * H + 64; i++) r_block[i] = NAN;
+        memcpy(r_block + rc->r_shift - 1, rv, (size_t)(D * G * H * H) * sizeof(float));
+        free(rv);
+        rv = r_block + rc->r_shift - 1;
+    }
+    float *hv = rand_buf((size_t)(D * N * H), 0.8f), *cv = rand_buf((size_t)(D * N * H), 0.8f);
+    float *pv = rand_buf((size_t)(D * 3 * H), 0.5f);
+    int32_t lens[64];
+    REQUIRE(N <= 64);
+    for (int64_t b = 0; b < N; b++) lens[b] = (int32_t)(b == 1 ? 0 : S - (b * 3) % S);
+    struct ia_tensor x = rc->layout ? ten(IA_DTYPE_FLOAT32, 3, DIMS(N, S, I), xv)
+                                    : ten(IA_DTYPE_FLOAT32, 3, DIMS(S, N, I), xv);
+    struct ia_tensor w = ten(IA_DTYPE_FLOAT32, 3, DIMS(D, G * H, I), wv);
+    struct ia_tensor r = ten(IA_DTYPE_FLOAT32, 3, DIMS(D, G * H, H), rv);
+    struct ia_tensor b = ten(IA_DTYPE_FLOAT32, 2, DIMS(D, 2 * G * H), bv);
+    struct ia_tensor sl = ten(IA_DTYPE_INT32, 1, DIMS(N), lens);
+    struct ia_tensor h0 = rc->layout ? ten(IA_DTYPE_FLOAT32, 3, DIMS(N, D, H), hv)
+                                     : ten(IA_DTYPE_FLOAT32, 3, DIMS(D, N, H), hv);
+    struct ia_tensor c0 = rc->layout ? ten(IA_DTYPE_FLOAT32, 3, DIMS(N, D, H), cv)
+                                     : ten(IA_DTYPE_FLOAT32, 3, DIMS(D, N, H), cv);
+    struct ia_tensor p = ten(IA_DTYPE_FLOAT32, 2, DIMS(D, 3 * H), pv);
+    const struct ia_tensor *in[8] = {&x,
+                                     &w,
+                                     &r,
+                                     rc->with_b ? &b : NULL,
+                                     rc->with_lens ? &sl : NULL,
+                                     rc->with_h0 ? &h0 : NULL,
+                                     rc->with_c0 ? &c0 : NULL,
+                                     rc->with_p ? &p : NULL};
+    size_t n_in = G == 4 ? 8 : 6, n_out = G == 4 ? 3 : 2;
+    struct ia_pool *pool = NULL;
+    if (rc->pool) REQUIRE(ia_pool_create(rc->pool, &pool) == IA_OK);
+    float *want[3] = {NULL, NULL, NULL};
+    size_t n_want[3] = {0, 0, 0};
+    run_generic = 1;
+    CHECK_EQ_INT(run("", rc->op, 14, rc->attrs, rc->n_attrs, n_in, in, n_out, NULL), IA_OK);
+    for (size_t i = 0; i < n_out; i++) {
+        n_want[i] = (size_t)outs[i].numel;
+        want[i] = malloc(n_want[i] * sizeof(float) + 1);
+        memcpy(want[i], outs[i].data, n_want[i] * sizeof(float));
+    }
+    run_generic = 0;
+    run_pool = pool;
+    CHECK_EQ_INT(run("", rc->op, 14, rc->attrs, rc->n_attrs, n_in, in, n_out, NULL), IA_OK);
+    for (size_t i = 0; i < n_out; i++) {
+        if (!close_f(&outs[i], want[i], n_want[i]))
+            fprintf(stderr, "  %s H=%lld N=%lld output %zu differs\n", rc->op, (long long)H,
+                    (long long)N, i);
+        CHECK(close_f(&outs[i], want[i], n_want[i]));
+        free(want[i]);
+    }
+    run_pool = NULL;
+    ia_pool_destroy(pool);
+    free_outs();
+    free(xv), free(wv), free(bv), free(hv), free(cv), free(pv);
+    free(r_block ? r_block : rv);
+}
+
+static void test_fast_recurrence(void) {
+    struct ia_onnx_attr bi[] = {attr_s("direction", "bidirectional"), attr_f("clip", 2.5f)};
+    struct ia_onnx_attr rev_if[] = {attr_s("direction", "reverse"), attr_i("input_forget", 1),
+                                    attr_i("layout", 1)};
+    struct ia_onnx_attr lbr[] = {attr_s("direction", "reverse"), attr_i("linear_before_reset", 1)};
+    struct ia_onnx_attr lbr_bi[] = {attr_s("direction", "bidirectional"),
+                                    attr_i("linear_before_reset", 1), attr_i("layout", 1)};
+    const struct rec_case cases[] = {
+        /* hidden 37: two full blocks of 16 and a tail of 5; batch 3 with lengths {7, 0, 1};
+         * everything optional given; on one thread, then on two (3 blocks: 2 parts) */
+        {"LSTM", 7, 3, 5, 37, 2, 0, 1, 1, 1, 1, 1, 0, bi, 2, 0},
+        {"LSTM", 7, 3, 5, 37, 2, 0, 1, 1, 1, 1, 1, 2, bi, 2, 0},
+        /* layout 1, reverse, input_forget, no bias or states; 64 units over 2 threads */
+        {"LSTM", 9, 1, 11, 64, 1, 1, 0, 0, 0, 0, 0, 2, rev_if, 3, 0},
+        {"LSTM", 5, 2, 3, 3, 1, 0, 1, 1, 1, 1, 1, 2, NULL, 0, 0},
+        /* the workload's shape, shortened: 128 -> 256, one sequence */
+        {"LSTM", 6, 1, 128, 256, 1, 0, 1, 0, 0, 0, 0, 2, NULL, 0, 0},
+        {"GRU", 8, 2, 6, 21, 1, 0, 1, 1, 1, 0, 0, 0, lbr, 2, 0},
+        {"GRU", 8, 3, 6, 50, 2, 1, 1, 1, 1, 0, 0, 2, lbr_bi, 3, 0},
+        {"GRU", 4, 1, 6, 16, 2, 1, 0, 0, 0, 0, 0, 0, lbr_bi, 3, 0},
+        {"RNN", 6, 2, 4, 17, 2, 0, 1, 1, 1, 0, 0, 0, bi, 2, 0},
+        {"RNN", 6, 4, 4, 80, 1, 0, 1, 1, 0, 0, 0, 2, NULL, 0, 0},
+        /* R 64-byte aligned, or 1, 4 (the exported LSTM's) or 15 floats past a line */
+        {"LSTM", 5, 2, 7, 64, 2, 0, 1, 1, 1, 1, 0, 2, bi, 2, 1},
+        {"LSTM", 5, 2, 7, 64, 2, 0, 1, 1, 1, 1, 0, 2, bi, 2, 2},
+        {"LSTM", 6, 1, 128, 256, 1, 0, 1, 0, 0, 0, 0, 0, NULL, 0, 5},
+        {"LSTM", 6, 1, 128, 256, 1, 0, 1, 0, 0, 0, 0, 2, NULL, 0, 5},
+        {"GRU", 4, 3, 5, 32, 2, 1, 1, 1, 1, 0, 0, 2, lbr_bi, 3, 16},
+        {"RNN", 4, 2, 5, 16, 1, 0, 1, 0, 1, 0, 0, 0, NULL, 0, 16},
+        /* GRU without linear_before_reset: two halves per step */
+        {"GRU", 7, 3, 5, 37, 2, 0, 1, 1, 1, 0, 0, 0, bi, 2, 0},
+        {"GRU", 7, 3, 5, 37, 2, 0, 1, 1, 1, 0, 0, 2, bi, 2, 0},
+        {"GRU", 6, 1, 9, 64, 1, 0, 1, 0, 1, 0, 0, 2, NULL, 0, 5},
+        /* gate math deferred over several blocks: 10 blocks, 6 wait at a time (batch 5) */
+        {"LSTM", 5, 5, 9, 150, 1, 0, 1, 1, 1, 1, 1, 0, NULL, 0, 0},
+        {"LSTM", 5, 5, 9, 150, 2, 0, 1, 1, 1, 1, 1, 2, bi, 2, 0},
+        /* a batch too big to defer any (33 rows of 4 gates), and H > 256 with a tail of 12 */
+        {"LSTM", 4, 33, 5, 20, 1, 0, 1, 1, 1, 1, 1, 2, NULL, 0, 0},
+        {"LSTM", 3, 2, 7, 300, 1, 0, 1, 1, 1, 1, 0, 2, NULL, 0, 3},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) check_fast_vs_generic(&cases[i]);
 }
 
 /* ---- quantization --------------------------------------------------------------- */
@@ -579,6 +751,7 @@ static void test_matmul_nbits(void) {
 }
 
 TEST_MAIN(T(test_lstm_bidirectional), T(test_lstm_layout_activations), T(test_gru), T(test_rnn),
-          T(test_rnn_edges), T(test_quantize), T(test_dequantize), T(test_dynamic_quantize),
-          T(test_matmul_integer), T(test_qlinear_matmul), T(test_conv_integer),
-          T(test_qlinear_conv), T(test_attention), T(test_matmul_nbits))
+          T(test_rnn_edges), T(test_fast_sigmoid_tanh), T(test_fast_recurrence), T(test_quantize),
+          T(test_dequantize), T(test_dynamic_quantize), T(test_matmul_integer),
+          T(test_qlinear_matmul), T(test_conv_integer), T(test_qlinear_conv), T(test_attention),
+          T(test_matmul_nbits))

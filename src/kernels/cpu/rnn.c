@@ -19,8 +19,11 @@
  * Activations (case-insensitive names) take alpha/beta from
  * activation_alpha/activation_beta in order, one value per activation that
  * uses it; absent values get the defaults of the ONNX op of the same name.
- * clip bounds every gate's input before its activation. Products go through
- * ia_sgemm (gemm.h); the per-step ones are too small to share out. */
+ * clip bounds every gate's input before its activation. The input product
+ * goes through ia_sgemm (gemm.h). The recurrence with the default
+ * activations runs in rnn_fast.c, vectorised and split over the pool; the
+ * rest runs the generic loop here, whose per-step products are too small to
+ * share out. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -28,42 +31,8 @@
 
 #include "gemm.h"
 #include "ia/kernels.h"
-
-enum rnn_kind { RNN_SIMPLE, RNN_GRU, RNN_LSTM };
-
-enum act_kind {
-    ACT_SIGMOID,
-    ACT_TANH,
-    ACT_RELU,
-    ACT_AFFINE,
-    ACT_LEAKYRELU,
-    ACT_THRESHOLDEDRELU,
-    ACT_SCALEDTANH,
-    ACT_HARDSIGMOID,
-    ACT_ELU,
-    ACT_SOFTSIGN,
-    ACT_SOFTPLUS,
-};
-
-struct act {
-    enum act_kind k;
-    float alpha, beta;
-};
-
-struct rnn_cfg {
-    enum rnn_kind kind;
-    int gates;      /* G */
-    int n_acts;     /* activations per direction: 1, 2 or 3 */
-    int dirs;       /* 1 or 2 */
-    int reverse[2]; /* per direction */
-    int layout;
-    int64_t seq, batch, in, hid;
-    int has_clip;
-    float clip;
-    int input_forget;        /* LSTM */
-    int linear_before_reset; /* GRU */
-    struct act acts[2][3];
-};
+#include "rnn.h"
+#include "rnn_internal.h"
 
 static const struct {
     const char *name;
@@ -300,23 +269,11 @@ struct rnn_bufs {
     float *gates; /* (batch, G*H): H·R^T for the current step */
     float *h, *c; /* (batch, H) states */
     float *tmp;   /* (batch, H): r ⊙ H, for GRU without linear_before_reset */
+    float *h2;    /* fast path: (batch, H), the other half of h's ping-pong */
 };
-
-static inline int64_t x_row(const struct rnn_cfg *c, int64_t t, int64_t b) {
-    return c->layout ? b * c->seq + t : t * c->batch + b;
-}
-
-static inline int64_t y_off(const struct rnn_cfg *c, int64_t t, int d, int64_t b) {
-    return (c->layout ? (b * c->seq + t) * c->dirs + d : (t * c->dirs + d) * c->batch + b) * c->hid;
-}
 
 static inline int64_t h_off(const struct rnn_cfg *c, int d, int64_t b) {
     return (c->layout ? b * c->dirs + d : d * c->batch + b) * c->hid;
-}
-
-/* The time index that step s of direction d visits for a sequence of length len. */
-static inline int64_t step_time(const struct rnn_cfg *c, int d, int64_t len, int64_t s) {
-    return c->reverse[d] ? len - 1 - s : s;
 }
 
 static inline void clip_n(const struct rnn_cfg *c, float *x, int64_t n) {
@@ -327,7 +284,7 @@ static inline void clip_n(const struct rnn_cfg *c, float *x, int64_t n) {
 
 /* Runs direction d over every batch entry. */
 static int rnn_direction(struct ia_op_ctx *ctx, const struct rnn_cfg *c, int d, const int64_t *lens,
-                         struct rnn_bufs *bf) {
+                         struct rnn_bufs *bf, int fast) {
     const int64_t H = c->hid, G = c->gates, GH = G * H, I = c->in, N = c->batch;
     const float *X = ctx->inputs[0]->data;
     const float *W = (const float *)ctx->inputs[1]->data + d * GH * I;
@@ -369,81 +326,99 @@ static int rnn_direction(struct ia_op_ctx *ctx, const struct rnn_cfg *c, int d, 
     int64_t max_len = 0;
     for (int64_t b = 0; b < N; b++) max_len = lens[b] > max_len ? lens[b] : max_len;
 
-    for (int64_t s = 0; s < max_len; s++) {
-        /* GRU without linear_before_reset needs r before the h-gate product */
-        int gru_split = c->kind == RNN_GRU && !gru_lbr;
-        rc = ia_sgemm(0, 1, N, gru_split ? 2 * H : GH, H, 1.0f, bf->h, H, R, H, 0.0f, bf->gates, GH,
-                      NULL);
-        if (rc) return ia_op_error(ctx, rc, "no memory for the recurrent product");
-        if (gru_split) {
-            for (int64_t b = 0; b < N; b++) {
-                float *g = bf->gates + b * GH, *tmp = bf->tmp + b * H, *h = bf->h + b * H;
-                if (s >= lens[b]) {
-                    memset(tmp, 0, (size_t)H * sizeof *tmp);
-                    continue;
-                }
-                const float *xw = bf->xw + x_row(c, step_time(c, d, lens[b], s), b) * GH;
-                for (int64_t j = 0; j < 2 * H; j++) g[j] += xw[j];
-                clip_n(c, g, 2 * H);
-                act_apply(&act[0], g, 2 * H);
-                for (int64_t j = 0; j < H; j++) tmp[j] = g[H + j] * h[j];
-            }
-            /* (r ⊙ H)·Rh^T into the h-gate columns */
-            rc = ia_sgemm(0, 1, N, H, H, 1.0f, bf->tmp, H, R + 2 * H * H, H, 0.0f,
-                          bf->gates + 2 * H, GH, NULL);
+    const float *h_end = bf->h; /* the state after the last step */
+    if (fast) {
+        struct rnn_fast_dir fd = {.d = d,
+                                  .lens = lens,
+                                  .max_len = max_len,
+                                  .R = R,
+                                  .xw = bf->xw,
+                                  .rbh = gru_lbr && Rb ? Rb + 2 * H : NULL,
+                                  .P = P,
+                                  .h = {bf->h, bf->h2},
+                                  .c = bf->c,
+                                  .Y = Y ? (float *)Y->data : NULL,
+                                  .work = bf->gates};
+        rnn_fast_run(c, &fd, ctx->pool);
+        h_end = fd.h[max_len & 1];
+    } else {
+        for (int64_t s = 0; s < max_len; s++) {
+            /* GRU without linear_before_reset needs r before the h-gate product */
+            int gru_split = c->kind == RNN_GRU && !gru_lbr;
+            rc = ia_sgemm(0, 1, N, gru_split ? 2 * H : GH, H, 1.0f, bf->h, H, R, H, 0.0f, bf->gates,
+                          GH, NULL);
             if (rc) return ia_op_error(ctx, rc, "no memory for the recurrent product");
-        }
-        for (int64_t b = 0; b < N; b++) {
-            if (s >= lens[b]) continue;
-            int64_t t = step_time(c, d, lens[b], s);
-            const float *xw = bf->xw + x_row(c, t, b) * GH;
-            float *g = bf->gates + b * GH, *h = bf->h + b * H, *cs = bf->c + b * H;
-            if (c->kind == RNN_SIMPLE) {
-                for (int64_t j = 0; j < H; j++) h[j] = g[j] + xw[j];
-                clip_n(c, h, H);
-                act_apply(&act[0], h, H);
-            } else if (c->kind == RNN_GRU) {
-                float *z = g, *r = g + H, *hh = g + 2 * H;
-                if (gru_lbr) {
+            if (gru_split) {
+                for (int64_t b = 0; b < N; b++) {
+                    float *g = bf->gates + b * GH, *tmp = bf->tmp + b * H, *h = bf->h + b * H;
+                    if (s >= lens[b]) {
+                        memset(tmp, 0, (size_t)H * sizeof *tmp);
+                        continue;
+                    }
+                    const float *xw =
+                        bf->xw + rnn_x_row(c, rnn_step_time(c, d, lens[b], s), b) * GH;
                     for (int64_t j = 0; j < 2 * H; j++) g[j] += xw[j];
                     clip_n(c, g, 2 * H);
                     act_apply(&act[0], g, 2 * H);
-                    /* hh = Xh + r ⊙ (H·Rh^T + Rbh) */
-                    for (int64_t j = 0; j < H; j++)
-                        hh[j] = xw[2 * H + j] + r[j] * (hh[j] + (Rb ? Rb[2 * H + j] : 0));
-                } else {
-                    for (int64_t j = 0; j < H; j++) hh[j] += xw[2 * H + j];
+                    for (int64_t j = 0; j < H; j++) tmp[j] = g[H + j] * h[j];
                 }
-                clip_n(c, hh, H);
-                act_apply(&act[1], hh, H);
-                for (int64_t j = 0; j < H; j++) h[j] = (1.0f - z[j]) * hh[j] + z[j] * h[j];
-            } else {
-                float *gi = g, *go = g + H, *gf = g + 2 * H, *gc = g + 3 * H;
-                for (int64_t j = 0; j < GH; j++) g[j] += xw[j];
-                if (P)
-                    for (int64_t j = 0; j < H; j++) {
-                        gi[j] += P[j] * cs[j];
-                        gf[j] += P[2 * H + j] * cs[j];
-                    }
-                clip_n(c, gi, H);
-                clip_n(c, gf, H);
-                clip_n(c, gc, H);
-                act_apply(&act[0], gi, H);
-                if (c->input_forget)
-                    for (int64_t j = 0; j < H; j++) gf[j] = 1.0f - gi[j];
-                else
-                    act_apply(&act[0], gf, H);
-                act_apply(&act[1], gc, H);
-                for (int64_t j = 0; j < H; j++) cs[j] = gf[j] * cs[j] + gi[j] * gc[j];
-                if (P)
-                    for (int64_t j = 0; j < H; j++) go[j] += P[H + j] * cs[j];
-                clip_n(c, go, H);
-                act_apply(&act[0], go, H);
-                memcpy(h, cs, (size_t)H * sizeof *h);
-                act_apply(&act[2], h, H);
-                for (int64_t j = 0; j < H; j++) h[j] *= go[j];
+                /* (r ⊙ H)·Rh^T into the h-gate columns */
+                rc = ia_sgemm(0, 1, N, H, H, 1.0f, bf->tmp, H, R + 2 * H * H, H, 0.0f,
+                              bf->gates + 2 * H, GH, NULL);
+                if (rc) return ia_op_error(ctx, rc, "no memory for the recurrent product");
             }
-            if (Y) memcpy((float *)Y->data + y_off(c, t, d, b), h, (size_t)H * sizeof *h);
+            for (int64_t b = 0; b < N; b++) {
+                if (s >= lens[b]) continue;
+                int64_t t = rnn_step_time(c, d, lens[b], s);
+                const float *xw = bf->xw + rnn_x_row(c, t, b) * GH;
+                float *g = bf->gates + b * GH, *h = bf->h + b * H, *cs = bf->c + b * H;
+                if (c->kind == RNN_SIMPLE) {
+                    for (int64_t j = 0; j < H; j++) h[j] = g[j] + xw[j];
+                    clip_n(c, h, H);
+                    act_apply(&act[0], h, H);
+                } else if (c->kind == RNN_GRU) {
+                    float *z = g, *r = g + H, *hh = g + 2 * H;
+                    if (gru_lbr) {
+                        for (int64_t j = 0; j < 2 * H; j++) g[j] += xw[j];
+                        clip_n(c, g, 2 * H);
+                        act_apply(&act[0], g, 2 * H);
+                        /* hh = Xh + r ⊙ (H·Rh^T + Rbh) */
+                        for (int64_t j = 0; j < H; j++)
+                            hh[j] = xw[2 * H + j] + r[j] * (hh[j] + (Rb ? Rb[2 * H + j] : 0));
+                    } else {
+                        for (int64_t j = 0; j < H; j++) hh[j] += xw[2 * H + j];
+                    }
+                    clip_n(c, hh, H);
+                    act_apply(&act[1], hh, H);
+                    for (int64_t j = 0; j < H; j++) h[j] = (1.0f - z[j]) * hh[j] + z[j] * h[j];
+                } else {
+                    float *gi = g, *go = g + H, *gf = g + 2 * H, *gc = g + 3 * H;
+                    for (int64_t j = 0; j < GH; j++) g[j] += xw[j];
+                    if (P)
+                        for (int64_t j = 0; j < H; j++) {
+                            gi[j] += P[j] * cs[j];
+                            gf[j] += P[2 * H + j] * cs[j];
+                        }
+                    clip_n(c, gi, H);
+                    clip_n(c, gf, H);
+                    clip_n(c, gc, H);
+                    act_apply(&act[0], gi, H);
+                    if (c->input_forget)
+                        for (int64_t j = 0; j < H; j++) gf[j] = 1.0f - gi[j];
+                    else
+                        act_apply(&act[0], gf, H);
+                    act_apply(&act[1], gc, H);
+                    for (int64_t j = 0; j < H; j++) cs[j] = gf[j] * cs[j] + gi[j] * gc[j];
+                    if (P)
+                        for (int64_t j = 0; j < H; j++) go[j] += P[H + j] * cs[j];
+                    clip_n(c, go, H);
+                    act_apply(&act[0], go, H);
+                    memcpy(h, cs, (size_t)H * sizeof *h);
+                    act_apply(&act[2], h, H);
+                    for (int64_t j = 0; j < H; j++) h[j] *= go[j];
+                }
+                if (Y) memcpy((float *)Y->data + rnn_y_off(c, t, d, b), h, (size_t)H * sizeof *h);
+            }
         }
     }
     for (int64_t b = 0; b < N; b++) {
@@ -453,7 +428,7 @@ static int rnn_direction(struct ia_op_ctx *ctx, const struct rnn_cfg *c, int d, 
             if (zero)
                 memset(o, 0, (size_t)H * sizeof *o);
             else
-                memcpy(o, bf->h + b * H, (size_t)H * sizeof *o);
+                memcpy(o, h_end + b * H, (size_t)H * sizeof *o);
         }
         if (Yc) {
             float *o = (float *)Yc->data + h_off(c, d, b);
@@ -466,14 +441,15 @@ static int rnn_direction(struct ia_op_ctx *ctx, const struct rnn_cfg *c, int d, 
     return IA_OK;
 }
 
-static int rnn_compute(struct ia_op_ctx *ctx, enum rnn_kind kind) {
+static int rnn_compute(struct ia_op_ctx *ctx, enum rnn_kind kind, int allow_fast) {
     struct rnn_cfg c;
     int rc = rnn_setup(ctx, kind, &c);
     if (rc) return rc;
+    const int fast = allow_fast && rnn_fast_supported(&c);
     const int64_t N = c.batch, H = c.hid, GH = c.gates * c.hid;
     const struct ia_tensor *sl = in_opt(ctx, 4);
     uint64_t n_xw = (uint64_t)c.seq * (uint64_t)N * (uint64_t)GH;
-    uint64_t n_small = (uint64_t)N * (uint64_t)GH + 3 * (uint64_t)N * (uint64_t)H;
+    uint64_t n_small = (uint64_t)N * (uint64_t)GH + 4 * (uint64_t)N * (uint64_t)H;
     uint64_t total = n_xw + n_small + (uint64_t)N * 2; /* + lens as int64 */
     float *mem = ctx->scratch(ctx, (size_t)(total * sizeof(float)) + 64);
     if (!mem)
@@ -485,7 +461,8 @@ static int rnn_compute(struct ia_op_ctx *ctx, enum rnn_kind kind) {
     bf.h = bf.gates + N * GH;
     bf.c = bf.h + N * H;
     bf.tmp = bf.c + N * H;
-    int64_t *lens = (int64_t *)(((uintptr_t)(bf.tmp + N * H) + 7) & ~(uintptr_t)7);
+    bf.h2 = bf.tmp + N * H;
+    int64_t *lens = (int64_t *)(((uintptr_t)(bf.h2 + N * H) + 7) & ~(uintptr_t)7);
     for (int64_t b = 0; b < N; b++) {
         lens[b] = sl ? ia_tensor_get_i64(sl, (uint64_t)b) : c.seq;
         if (lens[b] < 0 || lens[b] > c.seq)
@@ -494,16 +471,22 @@ static int rnn_compute(struct ia_op_ctx *ctx, enum rnn_kind kind) {
     }
     struct ia_tensor *Y = out_opt(ctx, 0);
     if (Y && Y->nbytes) memset(Y->data, 0, (size_t)Y->nbytes);
-    for (int d = 0; d < c.dirs && rc == IA_OK; d++) rc = rnn_direction(ctx, &c, d, lens, &bf);
+    for (int d = 0; d < c.dirs && rc == IA_OK; d++) rc = rnn_direction(ctx, &c, d, lens, &bf, fast);
     return rc;
 }
 
+int ia_rnn_compute_path(struct ia_op_ctx *ctx, int allow_fast) {
+    const char *op = ctx->node->op_type;
+    enum rnn_kind kind = !strcmp(op, "LSTM") ? RNN_LSTM : !strcmp(op, "GRU") ? RNN_GRU : RNN_SIMPLE;
+    return rnn_compute(ctx, kind, allow_fast);
+}
+
 static int rnn_infer_simple(struct ia_op_ctx *ctx) { return rnn_infer(ctx, RNN_SIMPLE); }
-static int rnn_compute_simple(struct ia_op_ctx *ctx) { return rnn_compute(ctx, RNN_SIMPLE); }
+static int rnn_compute_simple(struct ia_op_ctx *ctx) { return rnn_compute(ctx, RNN_SIMPLE, 1); }
 static int gru_infer(struct ia_op_ctx *ctx) { return rnn_infer(ctx, RNN_GRU); }
-static int gru_compute(struct ia_op_ctx *ctx) { return rnn_compute(ctx, RNN_GRU); }
+static int gru_compute(struct ia_op_ctx *ctx) { return rnn_compute(ctx, RNN_GRU, 1); }
 static int lstm_infer(struct ia_op_ctx *ctx) { return rnn_infer(ctx, RNN_LSTM); }
-static int lstm_compute(struct ia_op_ctx *ctx) { return rnn_compute(ctx, RNN_LSTM); }
+static int lstm_compute(struct ia_op_ctx *ctx) { return rnn_compute(ctx, RNN_LSTM, 1); }
 
 // clang-format off
 const struct ia_op_def ia_op_RNN = {"", "RNN", 7, 0, rnn_infer_simple, rnn_compute_simple};

@@ -1,0 +1,14 @@
+/* RNN, GRU and LSTM kernels (rnn.c): the entry point tests use to compare
+ * the fast recurrence (rnn_fast.c) with the generic one. Private to
+ * src/kernels/cpu and the unit tests. */
+#ifndef IA_KERNELS_RNN_H
+#define IA_KERNELS_RNN_H
+
+#include "ia/kernels.h"
+
+/* The op's compute (by ctx->node->op_type: "LSTM", "GRU", else RNN) with
+ * the fast recurrence allowed where it applies (allow_fast = 1, what the
+ * op table runs) or never (0: the generic loop, the reference). */
+int ia_rnn_compute_path(struct ia_op_ctx *ctx, int allow_fast);
+
+#endif
