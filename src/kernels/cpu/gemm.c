@@ -42,6 +42,13 @@
 #ifndef PACK_ROWS
 #define PACK_ROWS 16
 #endif
+/* PACK_PF: pack_b prefetches the B rows this far ahead; one thread,
+ * bench/gemm_vs_blas, interleaved with the build without it (load 3-6):
+ * 64x6400x576 72-74 vs 66-69 GFLOP/s, 128x1600x1152 83-86 vs 75-81,
+ * 197x768x3072 85-87 vs 71-81; 16x102400x27 (K under 16) 22-24 vs 21-26. */
+#ifndef PACK_PF
+#define PACK_PF 16
+#endif
 #ifndef MC_ROWS
 #define MC_ROWS 144
 #endif
@@ -260,10 +267,10 @@ static void pack_b(int transB, const float *B, int64_t ldb, int64_t p0, int64_t 
                 const float *bs = b + s * nr;
                 if (nr == 32)
                     for (int64_t k = k0; k < k1; k++, d += 32, bs += ldb) {
-#ifdef PACK_PF
+                        /* the same 128 bytes PACK_PF rows on (an address
+                         * only: prefetches past B's end do not fault) */
                         __builtin_prefetch(bs + PACK_PF * ldb);
                         __builtin_prefetch(bs + PACK_PF * ldb + 16);
-#endif
                         memcpy(d, bs, 128);
                     }
                 else if (nr == 16)
