@@ -195,6 +195,13 @@ static void test_sgemm_paths(void) {
     /* Threads: the tile split and the shared B packing. */
     gemm_case(70, 130, 90, pool2);
     gemm_case(150, 45, 300, pool2);
+    /* ia_sgemm's per-thread B blocks (PACK_B_L2_FLOATS, 128K floats: at
+     * K 300, 13 slivers): 13 + 2 slivers, two M blocks reading A packed
+     * once. */
+    gemm_case(150, 450, 300, NULL);
+    /* A packed once over three K panels and two M blocks of unequal
+     * padded height (84 and 66 -> 72 rows). */
+    gemm_case(150, 40, 1700, pool2);
 }
 
 /* ia_sgemm (best path) against the reference, all four transposes, beta
@@ -229,9 +236,13 @@ static void gemm_case_best(int64_t M, int64_t N, int64_t K, struct ia_pool *pool
 }
 
 static void test_sgemm_wide(void) {
-    /* B packed in more than one block (PACK_B_FLOATS, 1M floats: at K 400
-     * blocks of 2592 columns), with the pool's split of the packing. */
+    /* Per-thread B blocks: 2 x 4 tasks of 11 slivers, each packed as 8 + 3
+     * (two K panels of 500: 8 slivers of 500 x 32 fill PACK_B_L2_FLOATS). */
+    gemm_case_best(40, 1300, 1000, pool2);
     gemm_case_best(13, 2600, 400, pool2);
+    /* op(A) too big to pack whole (over PACK_A_FLOATS, 1M floats): the
+     * shared B blocks path. */
+    gemm_case_best(1100, 20, 960, pool2);
     /* N beyond one NC (3072) block. */
     gemm_case(3, 3100, 5, NULL);
     /* K == 0 and alpha == 0 only scale C. */

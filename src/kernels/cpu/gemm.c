@@ -42,6 +42,13 @@
 #ifndef PACK_ROWS
 #define PACK_ROWS 16
 #endif
+/* PACK_PF: pack_b prefetches the B rows this far ahead; one thread,
+ * bench/gemm_vs_blas, interleaved with the build without it (load 3-6):
+ * 64x6400x576 72-74 vs 66-69 GFLOP/s, 128x1600x1152 83-86 vs 75-81,
+ * 197x768x3072 85-87 vs 71-81; 16x102400x27 (K under 16) 22-24 vs 21-26. */
+#ifndef PACK_PF
+#define PACK_PF 16
+#endif
 #ifndef MC_ROWS
 #define MC_ROWS 144
 #endif
@@ -259,7 +266,13 @@ static void pack_b(int transB, const float *B, int64_t ldb, int64_t p0, int64_t 
                 float *d = dst + s * kc * nr + k0 * nr;
                 const float *bs = b + s * nr;
                 if (nr == 32)
-                    for (int64_t k = k0; k < k1; k++, d += 32, bs += ldb) memcpy(d, bs, 128);
+                    for (int64_t k = k0; k < k1; k++, d += 32, bs += ldb) {
+                        /* the same 128 bytes PACK_PF rows on (an address
+                         * only: prefetches past B's end do not fault) */
+                        __builtin_prefetch(bs + PACK_PF * ldb);
+                        __builtin_prefetch(bs + PACK_PF * ldb + 16);
+                        memcpy(d, bs, 128);
+                    }
                 else if (nr == 16)
                     for (int64_t k = k0; k < k1; k++, d += 16, bs += ldb) memcpy(d, bs, 64);
                 else
@@ -352,6 +365,11 @@ struct pp_job {
     const float *B;
     int64_t ldb, b_chunk;
     float *bpack;
+    /* cols path only: all of op(A) packed once (times alpha); the block of
+     * M block mb and the K panel at row p starts at
+     * apre + mb * mc * Ka + p * (the block's rows rounded up to MR) */
+    const float *apre;
+    int64_t Ka;
 };
 
 /* One (M block, N slice) tile through the K rows Bp holds, then its
@@ -376,7 +394,10 @@ static void pp_task(void *vj, int64_t t, int thread) {
     for (int64_t pc = 0; pc < j->K; pc += kcp) {
         int64_t kc = j->K - pc < kcp ? j->K - pc : kcp;
         int add = pc > 0 || j->k0 > 0 || j->add_first;
-        pack_a(j->transA, j->A, j->lda, ic, j->k0 + pc, mc, kc, j->alpha, u->mr, ap);
+        if (j->apre)
+            ap = (float *)j->apre + ic * j->Ka + (j->k0 + pc) * ((mc + u->mr - 1) / u->mr * u->mr);
+        else
+            pack_a(j->transA, j->A, j->lda, ic, j->k0 + pc, mc, kc, j->alpha, u->mr, ap);
         for (int64_t s = s0; s < s1; s++) {
             int64_t jr = s * u->nr, nr = j->nc - jr < u->nr ? j->nc - jr : u->nr;
             float *cs = j->C + ic * j->ldc + j->jc + jr;
@@ -536,13 +557,110 @@ static void pack_b_task(void *vj, int64_t t, int thread) {
     pack_b(j->transB, j->B, j->ldb, j->k0, j->jc, j->nc, j->K, j->u.nr, s0, s1, j->bpack);
 }
 
-/* ia_sgemm's blocked path: op(B) is packed a block at a time (K panels of
+/* ia_sgemm's blocked path when all of op(A) packed fits in PACK_A_FLOATS
+ * (a convolution's weights, BERT-sized activations): A is packed once per
+ * call, then each thread takes a contiguous range of B's slivers and, a
+ * block of about PACK_B_L2_FLOATS at a time, packs it into its own buffer
+ * and runs it against every M block right away, so the kernels read the
+ * packed B from the thread's L2 instead of the shared L3. Packing A once
+ * is what lets the B blocks be L2-sized: with A repacked per block, the
+ * A packing grows with N / block width. Measured (bench/gemm_vs_blas, one
+ * thread, thread CPU time, load 6-7): 128x3072x768 51 -> 82-88 GFLOP/s,
+ * 64x6400x576 54 -> 69-70; 64K-float blocks were slower than the old path
+ * at K 576 (3 slivers: B is read in 384-byte pieces per row), 128K and
+ * 256K alike. */
+#ifndef PACK_A_FLOATS
+#define PACK_A_FLOATS (1 << 20)
+#endif
+#ifndef PACK_B_L2_FLOATS
+#define PACK_B_L2_FLOATS (1 << 17)
+#endif
+
+struct cols_job {
+    struct pp_job pj; /* the shared part; each task works on a copy */
+    int64_t m_blocks, kcp, chunk, blk_sl;
+    float *apre, *bbuf; /* bbuf: one kcp x blk_sl * NR block per thread */
+};
+
+static void apre_task(void *vj, int64_t t, int thread) {
+    (void)thread;
+    struct cols_job *cj = vj;
+    const struct pp_job *j = &cj->pj;
+    int64_t panels = (j->Ka + cj->kcp - 1) / cj->kcp, mb = t / panels, p = t % panels * cj->kcp;
+    int64_t ic = mb * j->mc, mc = j->M - ic < j->mc ? j->M - ic : j->mc;
+    int64_t kc = j->Ka - p < cj->kcp ? j->Ka - p : cj->kcp;
+    pack_a(j->transA, j->A, j->lda, ic, p, mc, kc, j->alpha, j->u.mr,
+           cj->apre + ic * j->Ka + p * ((mc + j->u.mr - 1) / j->u.mr * j->u.mr));
+}
+
+static void cols_task(void *vj, int64_t t, int thread) {
+    struct cols_job *cj = vj;
+    struct pp_job j = cj->pj;
+    const int64_t nr = j.u.nr, n_sl = (j.nc + nr - 1) / nr, N = j.nc;
+    int64_t s0 = t * cj->chunk, s1 = s0 + cj->chunk < n_sl ? s0 + cj->chunk : n_sl;
+    float *bp = cj->bbuf + (size_t)thread * (size_t)(cj->kcp * cj->blk_sl * nr);
+    j.Bp = bp;
+    j.n_slices = 1;
+    for (int64_t sb = s0; sb < s1; sb += cj->blk_sl) {
+        int64_t se = sb + cj->blk_sl < s1 ? sb + cj->blk_sl : s1;
+        j.jc = sb * nr;
+        j.nc = (se * nr < N ? se * nr : N) - j.jc;
+        j.slice_w = se - sb;
+        for (int64_t pc = 0; pc < j.Ka; pc += cj->kcp) {
+            j.k0 = pc;
+            j.K = j.Ka - pc < cj->kcp ? j.Ka - pc : cj->kcp;
+            pack_b(j.transB, j.B, j.ldb, pc, j.jc, j.nc, j.K, (int)nr, 0, se - sb, bp);
+            for (int64_t mb = 0; mb < cj->m_blocks; mb++) pp_task(&j, mb, thread);
+        }
+    }
+}
+
+static int sgemm_cols(struct ukr_info u, int transA, int transB, int64_t M, int64_t N,
+                      int64_t K, float alpha, const float *A, int64_t lda, const float *B,
+                      int64_t ldb, float beta, float *C, int64_t ldc, struct ia_pool *pool) {
+    int threads = pool ? ia_pool_size(pool) : 1;
+    int64_t panels = (K + KC_PP - 1) / KC_PP, kcp = (K + panels - 1) / panels;
+    int64_t mr = u.mr, m_blocks = (M + u.mc - 1) / u.mc;
+    int64_t mc = ((M + m_blocks - 1) / m_blocks + mr - 1) / mr * mr;
+    m_blocks = (M + mc - 1) / mc;
+    int64_t n_sl = (N + u.nr - 1) / u.nr, blk_sl = PACK_B_L2_FLOATS / (kcp * u.nr);
+    if (blk_sl < 1) blk_sl = 1;
+    int64_t tasks = threads > 1 ? 2 * (int64_t)threads : 1;
+    if (tasks > n_sl) tasks = n_sl;
+    int64_t chunk = (n_sl + tasks - 1) / tasks;
+    tasks = (n_sl + chunk - 1) / chunk;
+    if (blk_sl > chunk) blk_sl = chunk;
+    size_t afl = (size_t)(m_blocks * mc * K), bfl = (size_t)(kcp * blk_sl * u.nr);
+    float *apre = pack_mem(afl + bfl * (size_t)threads);
+    if (!apre) return IA_ENOMEM;
+    if (beta != 0.0f) scale_c(M, N, beta, C, ldc);
+    struct cols_job cj = {
+        .pj = {.u = u, .transA = transA, .add_first = beta != 0.0f, .alpha = alpha, .A = A,
+               .lda = lda, .ldc = ldc, .M = M, .C = C, .mc = mc, .nc = N, .transB = transB,
+               .B = B, .ldb = ldb, .apre = apre, .Ka = K},
+        .m_blocks = m_blocks, .kcp = kcp, .chunk = chunk, .blk_sl = blk_sl, .apre = apre,
+        .bbuf = apre + afl};
+    int64_t a_tasks = m_blocks * ((K + kcp - 1) / kcp);
+    if (pool && a_tasks > 1 && (double)M * (double)K >= 65536.0)
+        ia_pool_run(pool, a_tasks, apre_task, &cj);
+    else
+        for (int64_t t = 0; t < a_tasks; t++) apre_task(&cj, t, 0);
+    if (pool && tasks > 1)
+        ia_pool_run(pool, tasks, cols_task, &cj);
+    else
+        for (int64_t t = 0; t < tasks; t++) cols_task(&cj, t, 0);
+    return IA_OK;
+}
+
+/* ia_sgemm's blocked path otherwise: op(B) is packed a block at a time (K panels of
  * at most KC_PP rows, columns for about PACK_B_FLOATS floats, so it stays
  * in cache while the block's products read it back) in the pre-packed
  * layout, then the block runs as a pre-packed product. */
 static int sgemm_packed(struct ukr_info u, int transA, int transB, int64_t M, int64_t N,
                         int64_t K, float alpha, const float *A, int64_t lda, const float *B,
                         int64_t ldb, float beta, float *C, int64_t ldc, struct ia_pool *pool) {
+    if ((double)M * (double)K <= (double)PACK_A_FLOATS)
+        return sgemm_cols(u, transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, pool);
     int threads = pool ? ia_pool_size(pool) : 1;
     int64_t panels = (K + KC_PP - 1) / KC_PP, kcp = (K + panels - 1) / panels;
     int64_t ncmax = PACK_B_FLOATS / kcp / u.nr * u.nr, npad = (N + u.nr - 1) / u.nr * u.nr;
