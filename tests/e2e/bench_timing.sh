@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
 # Honest timing: what `bench` reports for a model must agree with a
 # wall-clock measurement of the same inference loop taken from outside the
-# process. `bench --repeat N` (a hidden option: same setup, N untimed
-# ia_session_run calls, nothing measured) is timed with the shell's clock
-# for N = REPS and N = 0; the difference divided by REPS is the outside
-# per-inference time, start-up and model loading cancelling out.
+# process. The shell's clock times a whole `bench --json` process that runs
+# exactly REPS timed iterations (no warm-up, no minimum time), and a
+# `bench --repeat 0` process (the same start-up, model load, session and
+# first inference, nothing measured); the difference divided by REPS is the
+# outside per-inference time, start-up and loading cancelling out.
 #
-# Bound: within 35 % of bench's mean. Generous on purpose: this runs under
-# ASan+UBSan on a shared 2-core machine where other jobs come and go; each
-# side (outside wall time, bench's mean) is the best of 3 tries to shed the
-# worst of that noise. The exact
-# ratio on a Release build is what bench/timing_vs_hyperfine.sh prints.
+# Both sides come from the same process because this machine's speed
+# drifts between processes (a shared host: the same binary ran bert-tiny at
+# 2.4 ms per inference in one process and 4.3 ms in the next); comparing
+# two different processes measured that drift, not bench. Bound: within
+# 35 % of bench's mean, the median of 3 tries. Generous on purpose: this
+# runs under ASan+UBSan on a shared 2-core machine. The exact ratio on a
+# Release build is what bench/timing_vs_hyperfine.sh prints.
 . "$(dirname "$0")/lib.sh"
 PY=/usr/bin/python3
 BOUND=${BENCH_TIMING_BOUND:-0.35}
@@ -27,35 +30,31 @@ ARGS=("$MODEL" "${SHAPE[@]}" --threads 1)
 "$IA_CLI" -q bench "${ARGS[@]}" --repeat 1 >/dev/null || { fail "bench --repeat runs"; finish; exit 1; }
 pass "bench --repeat runs"
 
-wall() { # N → best wall seconds of 3 runs of `bench --repeat N`
-    local best=""
-    for _ in 1 2 3; do
-        local t0 t1
-        t0=$(date +%s.%N)
-        "$IA_CLI" -q bench "${ARGS[@]}" --repeat "$1" >/dev/null
-        t1=$(date +%s.%N)
-        best=$($PY -c "a=$t1-$t0; b='$best'; print(min(a, float(b)) if b else a)")
-    done
-    echo "$best"
-}
-w0=$(wall 0)
-wn=$(wall "$REPS")
-# bench's side is the best of 3 too, so both sides shed noise alike.
-mean="" p50=""
-for _ in 1 2 3; do
-    expect_status 0 "bench the same loop" -- "$IA_CLI" -q bench "${ARGS[@]}" --warmup 3 \
-        --min-iterations "$REPS" --min-time 0.5 --no-db --json
-    read -r m p < <($PY -c "
-import json; r = json.load(open('$T/out'))['results'][0]; print(r['mean_ms'], r['p50_ms'])")
-    mean=$($PY -c "b='$mean'; print(min($m, float(b)) if b else $m)")
-    p50=$($PY -c "b='$p50'; print(min($p, float(b)) if b else $p)")
+now() { date +%s.%N; }
+w0=""
+for _ in 1 2 3; do # the start-up baseline: best of 3
+    t0=$(now)
+    "$IA_CLI" -q bench "${ARGS[@]}" --repeat 0 >/dev/null
+    t1=$(now)
+    w0=$($PY -c "a=$t1-$t0; b='$w0'; print(min(a, float(b)) if b else a)")
 done
-outside=$($PY -c "print(($wn - $w0) * 1000 / $REPS)")
-ratio=$($PY -c "print($outside / $mean)")
-echo "    outside: $outside ms/inference (wall of $REPS runs minus 0 runs); bench mean $mean ms, p50 $p50 ms; ratio outside/mean $ratio"
+ratios=()
+for _ in 1 2 3; do
+    t0=$(now)
+    expect_status 0 "bench the same loop" -- "$IA_CLI" -q bench "${ARGS[@]}" --warmup 0 \
+        --min-iterations "$REPS" --min-time 0 --no-db --json
+    t1=$(now)
+    read -r n mean p50 < <($PY -c "
+import json; r = json.load(open('$T/out'))['results'][0]; print(r['iterations'], r['mean_ms'], r['p50_ms'])")
+    outside=$($PY -c "print(($t1 - $t0 - $w0) * 1000 / $n)")
+    ratio=$($PY -c "print($outside / $mean)")
+    echo "    outside: $outside ms/inference (wall of $n runs minus start-up); bench mean $mean ms, p50 $p50 ms; ratio outside/mean $ratio"
+    ratios+=("$ratio")
+done
+ratio=$(printf '%s\n' "${ratios[@]}" | sort -g | sed -n 2p)
 if $PY -c "import sys; sys.exit(not abs($ratio - 1) <= $BOUND)"; then
-    pass "bench's mean agrees with the outside clock within $BOUND"
+    pass "bench's mean agrees with the outside clock within $BOUND (median ratio $ratio)"
 else
-    fail "bench's mean $mean ms vs outside $outside ms: ratio $ratio beyond 1 +/- $BOUND"
+    fail "bench's mean vs the outside clock: median ratio $ratio beyond 1 +/- $BOUND"
 fi
 finish
