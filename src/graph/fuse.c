@@ -40,7 +40,6 @@
  * weights are `folded` data of new constant values, freed the same way.
  */
 #include <math.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "graph/fuse.h"
@@ -113,18 +112,8 @@ static int mean_last(const struct ia_graph_node *nd) {
 
 /* ---- building the fused node ------------------------------------------------------ */
 
-struct fused_block {
-    int in[5]; /* first: the block is freed as the node's `in` */
-    int out[1];
-    struct ia_onnx_node node;
-    struct ia_onnx_attr attrs[5];
-    const char *in_names[5];
-    const char *out_names[1];
-    char names[];
-};
-
-/* Replaces node `last` by a fused node (op, inputs, one output, one
- * attribute) and marks the other chain nodes folded. */
+/* Replaces node `last` by a fused node (op, inputs, one output, its
+ * attributes) and marks the other chain nodes folded. */
 static int put_fused(struct fuse_ctx *c, struct ia_graph_node *last, struct ia_graph_node **chain,
                      size_t n_chain, const char *op_type, const int *in, size_t n_in,
                      const struct ia_onnx_attr *attr, size_t n_attr) {
@@ -132,49 +121,10 @@ static int put_fused(struct fuse_ctx *c, struct ia_graph_node *last, struct ia_g
     const struct ia_op_def *op = ia_kernels_find("ai.ia.fused", op_type, 1);
     if (!op) return IA_OK; /* a build without the fused kernels: leave the graph */
     const char *base = last->src->name[0] ? last->src->name : g->values[last->out[0]].name;
-    size_t nl = (strlen(base) + strlen(op_type) + 3 + 7) / 8 * 8, extra = 0;
-    for (size_t i = 0; i < n_attr; i++) /* INTS and FLOATS lists live in the block too */
-        extra += attr[i].n * (attr[i].type == IA_ONNX_ATTR_INTS ? sizeof(int64_t) : sizeof(float));
-    struct fused_block *b = ia_calloc(1, sizeof *b + nl + extra);
-    if (!b) return ia_error_set(IA_ENOMEM, "out of memory");
-    snprintf(b->names, nl, "%s:%s", base, op_type);
-    for (size_t k = 0; k < n_in; k++) {
-        b->in[k] = in[k];
-        b->in_names[k] = in[k] >= 0 ? g->values[in[k]].name : "";
-    }
-    b->out[0] = last->out[0];
-    b->out_names[0] = g->values[last->out[0]].name;
-    b->node = (struct ia_onnx_node){.name = b->names, .op_type = op->op_type,
-                                    .domain = op->domain, .n_inputs = n_in,
-                                    .inputs = b->in_names, .n_outputs = 1,
-                                    .outputs = b->out_names, .n_attrs = n_attr,
-                                    .attrs = b->attrs};
-    char *tail = b->names + nl;
-    for (size_t i = 0; i < n_attr && i < 5; i++) {
-        b->attrs[i] = attr[i];
-        if (attr[i].type == IA_ONNX_ATTR_INTS && attr[i].n) {
-            memcpy(tail, attr[i].ints, attr[i].n * sizeof(int64_t));
-            b->attrs[i].ints = (const int64_t *)(void *)tail;
-            tail += attr[i].n * sizeof(int64_t);
-        } else if (attr[i].type == IA_ONNX_ATTR_FLOATS && attr[i].n) {
-            memcpy(tail, attr[i].floats, attr[i].n * sizeof(float));
-            b->attrs[i].floats = (const float *)(void *)tail;
-            tail += attr[i].n * sizeof(float);
-        }
-    }
+    int rc = ia_graph_swap_node(g, last, op, 1, base, op_type, in, n_in, attr, n_attr);
+    if (rc) return rc;
     for (size_t i = 0; i < n_chain; i++)
         if (chain[i] != last) chain[i]->folded = 1;
-    ia_free(last->in); /* the old node's block (in, out, implicit) */
-    last->src = &b->node;
-    last->op = op;
-    last->opset = 1;
-    last->n_in = n_in;
-    last->in = b->in;
-    last->n_out = 1;
-    last->out = b->out;
-    last->n_implicit = 0;
-    last->implicit = NULL;
-    last->has_subgraph = 0;
     c->n_fused++;
     return IA_OK;
 }
@@ -198,30 +148,18 @@ static int add_packed(struct fuse_ctx *c, int w, int *out_id) {
         ia_error_clear();
         return IA_OK;
     }
-    struct ia_graph_value *nv = ia_realloc(g->values, (g->n_values + 1) * sizeof *nv);
+    /* the pass's own per-value arrays first: the new value's entries */
     int *nu = ia_realloc(c->uses, (g->n_values + 1) * sizeof *nu);
-    int *np = ia_realloc(c->packed, (g->n_values + 1) * sizeof *np);
-    if (nv) g->values = nv;
     if (nu) c->uses = nu;
+    int *np = nu ? ia_realloc(c->packed, (g->n_values + 1) * sizeof *np) : NULL;
     if (np) c->packed = np;
-    if (!nv || !nu || !np) {
+    if (!nu || !np) {
         ia_free(p);
         return ia_error_set(IA_ENOMEM, "out of memory");
     }
-    int id = (int)g->n_values++;
-    struct ia_graph_value *v = &g->values[id];
-    memset(v, 0, sizeof *v);
-    v->name = g->values[w].name; /* messages name the weight it came from */
-    v->kind = IA_VALUE_INITIALIZER;
-    v->producer = -1;
+    int id, rc;
     int64_t d = (int64_t)nf;
-    ia_tensor_set_shape(&v->t, IA_DTYPE_FLOAT32, 1, &d);
-    v->t.data = p;
-    v->t.name = v->name;
-    v->folded = p;
-    v->shape_known = 1;
-    v->is_const = 1;
-    v->offset = -1;
+    if ((rc = ia_graph_add_const_f32(g, w, 1, &d, p, &id)) != IA_OK) return rc;
     c->uses[id] = 1;
     c->packed[id] = -1;
     c->packed[w] = id;

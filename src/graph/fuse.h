@@ -26,4 +26,20 @@ int ia_graph_fuse_conv(struct ia_graph *g, size_t *n_fused);
  * error. */
 int ia_graph_fold_conv_bn(struct ia_graph *g, size_t *n_fused);
 
+/* ---- shared by the passes (fuse_node.c) ---- */
+
+/* Node nd becomes op (at opset) reading in[0..n_in) with attrs, keeping its
+ * one output out[0]; its name is base, or "base:suffix". The attribute
+ * lists are copied; the node's old block is freed. IA_ENOMEM (nd
+ * unchanged) is the only error. */
+int ia_graph_swap_node(struct ia_graph *g, struct ia_graph_node *nd, const struct ia_op_def *op,
+                       int64_t opset, const char *base, const char *suffix, const int *in,
+                       size_t n_in, const struct ia_onnx_attr *attrs, size_t n_attrs);
+
+/* A new constant value named after `like`, float32 of dims, holding data,
+ * which the graph then owns (freed by ia_graph_free; on IA_ENOMEM, here).
+ * Reallocates g->values: pointers into it are stale afterwards. */
+int ia_graph_add_const_f32(struct ia_graph *g, int like, int rank, const int64_t *dims,
+                           float *data, int *id);
+
 #endif

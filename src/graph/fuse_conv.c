@@ -26,18 +26,12 @@
  * output, so the activation after a BN then fuses into the Conv. PP-OCR's
  * head writes Conv -> BN -> Relu and ConvTranspose -> Add(bias) -> BN ->
  * Relu. W' and B' are new constant values whose data the graph owns
- * (`folded`); the new conv node's block is as below, pointing at the
- * conv's attributes.
+ * (`folded`).
  *
- * Memory: as for fuse.c's nodes, the FusedConv's arrays, its synthetic
- * ONNX node, attributes, names and the program's lists live in one
- * ia_malloc'd block whose start is the node's `in` array, so
- * ia_graph_free releases it like any node's. The Conv's own attributes
- * are pointed at, not copied: they belong to the model, which outlives
- * the graph.
+ * Memory: both kinds of new node are made by ia_graph_swap_node
+ * (fuse_node.c), one block per node that ia_graph_free releases.
  */
 #include <math.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "graph/fuse.h"
@@ -64,16 +58,6 @@ static struct ia_graph_node *reader_of(struct ia_graph *g, size_t from, int v) {
     return NULL;
 }
 
-struct fconv_block {
-    int in[3]; /* first: the block is freed as the node's `in` */
-    int out[1];
-    struct ia_onnx_node node;
-    const char *in_names[3];
-    const char *out_names[1];
-    struct ia_onnx_attr attrs[MAX_ATTRS + 2];
-    char tail[]; /* name, then ops (int64), then consts (float) */
-};
-
 /* Replaces `act` (reading conv's output) by a FusedConv running the
  * program ops/consts (n ops) after the Conv. */
 static int put_fconv(struct ia_graph *g, struct ia_graph_node *conv, struct ia_graph_node *act,
@@ -81,50 +65,16 @@ static int put_fconv(struct ia_graph *g, struct ia_graph_node *conv, struct ia_g
     const struct ia_op_def *op = ia_kernels_find("ai.ia.fused", "FusedConv", 1);
     if (!op) return IA_OK; /* a build without the fused kernels: leave the graph */
     const char *base = conv->src->name[0] ? conv->src->name : g->values[conv->out[0]].name;
-    size_t nl = (strlen(base) + sizeof ":FusedConv" + 7) / 8 * 8;
-    struct fconv_block *b =
-        ia_calloc(1, sizeof *b + nl + n * sizeof(int64_t) + 2 * n * sizeof(float));
-    if (!b) return ia_error_set(IA_ENOMEM, "out of memory");
-    snprintf(b->tail, nl, "%s:FusedConv", base);
-    int64_t *ops_copy = (int64_t *)(void *)(b->tail + nl);
-    float *consts_copy = (float *)(void *)(ops_copy + n);
-    memcpy(ops_copy, ops, n * sizeof *ops);
-    memcpy(consts_copy, consts, 2 * n * sizeof *consts);
-    size_t n_in = conv->n_in;
-    for (size_t k = 0; k < n_in; k++) {
-        b->in[k] = conv->in[k];
-        b->in_names[k] = conv->in[k] >= 0 ? g->values[conv->in[k]].name : "";
-    }
-    b->out[0] = act->out[0];
-    b->out_names[0] = g->values[act->out[0]].name;
+    struct ia_onnx_attr attrs[MAX_ATTRS + 2];
     size_t na = conv->src->n_attrs;
-    memcpy(b->attrs, conv->src->attrs, na * sizeof *b->attrs);
-    b->attrs[na++] =
-        (struct ia_onnx_attr){.name = "ops", .type = IA_ONNX_ATTR_INTS, .n = n, .ints = ops_copy};
-    b->attrs[na++] = (struct ia_onnx_attr){
-        .name = "consts", .type = IA_ONNX_ATTR_FLOATS, .n = 2 * n, .floats = consts_copy};
-    b->node = (struct ia_onnx_node){.name = b->tail,
-                                    .op_type = op->op_type,
-                                    .domain = op->domain,
-                                    .n_inputs = n_in,
-                                    .inputs = b->in_names,
-                                    .n_outputs = 1,
-                                    .outputs = b->out_names,
-                                    .n_attrs = na,
-                                    .attrs = b->attrs};
-    conv->folded = 1;
-    ia_free(act->in); /* the old node's block (in, out, implicit; a fused node's lists) */
-    act->src = &b->node;
-    act->op = op;
-    act->opset = 1;
-    act->n_in = n_in;
-    act->in = b->in;
-    act->n_out = 1;
-    act->out = b->out;
-    act->n_implicit = 0;
-    act->implicit = NULL;
-    act->has_subgraph = 0;
-    return IA_OK;
+    memcpy(attrs, conv->src->attrs, na * sizeof *attrs);
+    attrs[na++] =
+        (struct ia_onnx_attr){.name = "ops", .type = IA_ONNX_ATTR_INTS, .n = n, .ints = ops};
+    attrs[na++] = (struct ia_onnx_attr){
+        .name = "consts", .type = IA_ONNX_ATTR_FLOATS, .n = 2 * n, .floats = consts};
+    int rc = ia_graph_swap_node(g, act, op, 1, base, "FusedConv", conv->in, conv->n_in, attrs, na);
+    if (rc == IA_OK) conv->folded = 1;
+    return rc;
 }
 
 /* 1 when one live node reads v, once, and v is no graph output. */
@@ -191,41 +141,6 @@ static const float *f32_const(const struct ia_graph *g, int v, uint64_t n) {
         return NULL;
     return gv->t.data;
 }
-
-/* A new constant value like `like` (name, dtype, dims) holding `data`, which
- * the graph then owns (`folded`, freed by ia_graph_free). Reallocates
- * g->values: pointers into it are stale afterwards. */
-static int add_const(struct ia_graph *g, int like, int rank, const int64_t *dims, float *data,
-                     int *id) {
-    struct ia_graph_value *nv = ia_realloc(g->values, (g->n_values + 1) * sizeof *nv);
-    if (!nv) {
-        ia_free(data);
-        return ia_error_set(IA_ENOMEM, "out of memory");
-    }
-    g->values = nv;
-    *id = (int)g->n_values++;
-    struct ia_graph_value *v = &g->values[*id];
-    memset(v, 0, sizeof *v);
-    v->name = g->values[like].name; /* messages name the value it came from */
-    v->kind = IA_VALUE_INITIALIZER;
-    v->producer = -1;
-    ia_tensor_set_shape(&v->t, IA_DTYPE_FLOAT32, rank, dims);
-    v->t.data = data;
-    v->t.name = v->name;
-    v->folded = data;
-    v->shape_known = 1;
-    v->is_const = 1;
-    v->offset = -1;
-    return IA_OK;
-}
-
-struct cbn_block {
-    int in[3]; /* first: the block is freed as the node's `in` */
-    int out[1];
-    struct ia_onnx_node node;
-    const char *in_names[3];
-    const char *out_names[1];
-};
 
 /* BN in inference form with per-channel constants over `cout` channels:
  * *s = scale / sqrt(var + eps) and *t = beta - mean * s, ia_malloc'd
@@ -305,11 +220,9 @@ static int fold_bn_one(struct ia_graph *g, size_t i, size_t *n_fused) {
     if (ok < 0) return ia_error_set(IA_ENOMEM, "out of memory");
     if (!ok) return IA_OK;
     float *nw = ia_malloc(wt->numel * sizeof *nw), *nb = ia_malloc(cout * sizeof *nb);
-    struct cbn_block *blk = ia_calloc(1, sizeof *blk);
-    if (!nw || !nb || !blk) {
+    if (!nw || !nb) {
         ia_free(nw);
         ia_free(nb);
-        ia_free(blk);
         ia_free(s);
         return ia_error_set(IA_ENOMEM, "out of memory");
     }
@@ -333,40 +246,19 @@ static int fold_bn_one(struct ia_graph *g, size_t i, size_t *n_fused) {
     int like_b = b >= 0 ? b : bn->n_in == 5 ? bn->in[2] : bn->in[bn->in[0] == y];
     int nw_id, nb_id, rc;
     size_t bn_at = (size_t)(bn - g->nodes);
-    /* add_const moves g->values; nodes stay where they are */
-    if ((rc = add_const(g, w, rank, wdims, nw, &nw_id)) != IA_OK) {
+    /* ia_graph_add_const_f32 moves g->values; nodes stay where they are */
+    if ((rc = ia_graph_add_const_f32(g, w, rank, wdims, nw, &nw_id)) != IA_OK) {
         ia_free(nb);
-        ia_free(blk);
         return rc;
     }
-    if ((rc = add_const(g, like_b, 1, &bdim, nb, &nb_id)) != IA_OK) {
-        ia_free(blk);
-        return rc;
-    }
+    if ((rc = ia_graph_add_const_f32(g, like_b, 1, &bdim, nb, &nb_id)) != IA_OK) return rc;
     bn = &g->nodes[bn_at];
-    blk->in[0] = conv->in[0];
-    blk->in[1] = nw_id;
-    blk->in[2] = nb_id;
-    for (size_t k = 0; k < 3; k++) blk->in_names[k] = blk->in[k] >= 0 ? g->values[blk->in[k]].name : "";
-    blk->out[0] = bn->out[0];
-    blk->out_names[0] = g->values[bn->out[0]].name;
-    blk->node = *conv->src; /* attributes and names stay the model's */
-    blk->node.n_inputs = 3;
-    blk->node.inputs = blk->in_names;
-    blk->node.n_outputs = 1;
-    blk->node.outputs = blk->out_names;
+    int in[3] = {conv->in[0], nw_id, nb_id};
+    /* the BN's place, the conv's name, op and attributes */
+    rc = ia_graph_swap_node(g, bn, conv->op, conv->opset, conv->src->name, NULL, in, 3,
+                            conv->src->attrs, conv->src->n_attrs);
+    if (rc) return rc;
     conv->folded = 1;
-    ia_free(bn->in); /* the BN's block (in, out, implicit) */
-    bn->src = &blk->node;
-    bn->op = conv->op;
-    bn->opset = conv->opset;
-    bn->n_in = 3;
-    bn->in = blk->in;
-    bn->n_out = 1;
-    bn->out = blk->out;
-    bn->n_implicit = 0;
-    bn->implicit = NULL;
-    bn->has_subgraph = 0;
     bn->dynamic = conv->dynamic;
     (*n_fused)++;
     return IA_OK;
