@@ -25,62 +25,104 @@
 #define PF_B 256
 #endif
 
-/* One k step: two vectors of B, twelve broadcasts of A. */
-#define STEP(a, b)                                                           \
-    {                                                                        \
-        __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps((b) + 16);      \
-        S(a, 0) S(a, 1) S(a, 2) S(a, 3) S(a, 4) S(a, 5) S(a, 6) S(a, 7) S(a, 8) \
-        S(a, 9) S(a, 10) S(a, 11)                                            \
-    }
-#define PF(x, y)                                                             \
-    _mm_prefetch((const char *)(x), _MM_HINT_T0);                            \
-    _mm_prefetch((const char *)(y), _MM_HINT_T0);                            \
-    _mm_prefetch((const char *)((y) + 16), _MM_HINT_T0);
-#define S(a, i)                                                              \
-    {                                                                        \
-        __m512 ai = _mm512_set1_ps((a)[i]);                                  \
-        c##i##0 = _mm512_fmadd_ps(ai, b0, c##i##0);                          \
-        c##i##1 = _mm512_fmadd_ps(ai, b1, c##i##1);                          \
-    }
+/* Written in inline assembly with fixed registers: C in zmm0-23 (row i in
+ * zmm 2i and 2i+1), B's two vectors of a k step in zmm24-25, A's
+ * broadcasts in zmm26-29 in turn. From intrinsics GCC 12 kept the 24
+ * accumulators moving between registers and spent 16 vmovaps per four
+ * k steps fixing that up: 186 instructions for 96 FMAs, at the 4 per
+ * cycle the core can issue, so the loop was issue-bound rather than
+ * FMA-bound; this loop is 170. */
+#define ROW(s, i, t, c0, c1)                                                 \
+    "vbroadcastss " #s "*48+" #i "*4(%[a]), %%zmm" #t "\n\t"               \
+    "vfmadd231ps %%zmm" #t ", %%zmm24, %%zmm" #c0 "\n\t"                   \
+    "vfmadd231ps %%zmm" #t ", %%zmm25, %%zmm" #c1 "\n\t"
+#define STEP(s)                                                              \
+    "vmovups " #s "*128(%[b]), %%zmm24\n\t"                                  \
+    "vmovups " #s "*128+64(%[b]), %%zmm25\n\t"                               \
+    ROW(s, 0, 26, 0, 1) ROW(s, 1, 27, 2, 3) ROW(s, 2, 28, 4, 5) ROW(s, 3, 29, 6, 7)       \
+    ROW(s, 4, 26, 8, 9) ROW(s, 5, 27, 10, 11) ROW(s, 6, 28, 12, 13) ROW(s, 7, 29, 14, 15) \
+    ROW(s, 8, 26, 16, 17) ROW(s, 9, 27, 18, 19) ROW(s, 10, 28, 20, 21) ROW(s, 11, 29, 22, 23)
+#define ST(x) #x
+#define XS(x) ST(x)
+/* prefetch A (B) PF_A (PF_B) floats ahead, plus off bytes */
+#define PFA(off) "prefetcht0 " XS(PF_A) "*4+" #off "(%[a])\n\t"
+#define PFB(off) "prefetcht0 " XS(PF_B) "*4+" #off "(%[b])\n\t"
+#define OUT(c0, c1, ADD)                                                     \
+    ADD(c0, c1)                                                              \
+    "vmovups %%zmm" #c0 ", (%[c])\n\t"                                       \
+    "vmovups %%zmm" #c1 ", 64(%[c])\n\t"                                     \
+    "add %[ldcb], %[c]\n\t"
+#define NOADD(c0, c1)
+#define DOADD(c0, c1)                                                        \
+    "vaddps (%[c]), %%zmm" #c0 ", %%zmm" #c0 "\n\t"                          \
+    "vaddps 64(%[c]), %%zmm" #c1 ", %%zmm" #c1 "\n\t"
+#define OUT12(ADD) OUT(0, 1, ADD) OUT(2, 3, ADD) OUT(4, 5, ADD) OUT(6, 7, ADD) OUT(8, 9, ADD) \
+    OUT(10, 11, ADD) OUT(12, 13, ADD) OUT(14, 15, ADD) OUT(16, 17, ADD) OUT(18, 19, ADD)     \
+    OUT(20, 21, ADD) OUT(22, 23, ADD)
+#define Z(r) "vpxord %%zmm" #r ", %%zmm" #r ", %%zmm" #r "\n\t"
 
 __attribute__((target("avx512f,fma"))) void
-ia_sgemm_ukr_avx512(int64_t kc, const float *a, const float *b, float *c, int64_t ldc, uintptr_t pf,
-                    int add) {
-#define Z(i) __m512 c##i##0 = _mm512_setzero_ps(), c##i##1 = _mm512_setzero_ps();
-    Z(0) Z(1) Z(2) Z(3) Z(4) Z(5) Z(6) Z(7) Z(8) Z(9) Z(10) Z(11)
-#undef Z
-    int64_t k = 0;
-    /* Four steps per turn: three lines of A and eight of B are prefetched
-     * into L1, one line of pf into L2. */
-    for (; k + 4 <= kc; k += 4, a += 4 * MR, b += 4 * NR, pf += 64) {
-        PF(a + PF_A, b + PF_B)
-        STEP(a, b)
-        PF(a + PF_A + 16, b + PF_B + NR)
-        STEP(a + MR, b + NR)
-        PF(a + PF_A + 32, b + PF_B + 2 * NR)
-        STEP(a + 2 * MR, b + 2 * NR)
-        _mm_prefetch((const char *)pf, _MM_HINT_T1);
-        _mm_prefetch((const char *)(b + PF_B + 3 * NR), _MM_HINT_T0);
-        _mm_prefetch((const char *)(b + PF_B + 3 * NR + 16), _MM_HINT_T0);
-        STEP(a + 3 * MR, b + 3 * NR)
-    }
-    for (; k < kc; k++, a += MR, b += NR) STEP(a, b)
-#define W(i)                                                                 \
-    {                                                                        \
-        float *ci = c + (i) * ldc;                                           \
-        if (add) {                                                           \
-            c##i##0 = _mm512_add_ps(_mm512_loadu_ps(ci), c##i##0);           \
-            c##i##1 = _mm512_add_ps(_mm512_loadu_ps(ci + 16), c##i##1);      \
-        }                                                                    \
-        _mm512_storeu_ps(ci, c##i##0);                                       \
-        _mm512_storeu_ps(ci + 16, c##i##1);                                  \
-    }
-    W(0) W(1) W(2) W(3) W(4) W(5) W(6) W(7) W(8) W(9) W(10) W(11)
-#undef W
+ia_sgemm_ukr_avx512(int64_t kc, const float *a, const float *b, float *c, int64_t ldc, uintptr_t pf, int add) {
+    int64_t k4 = kc >> 2, kr = kc & 3, ldcb = ldc * 4;
+    __asm__ volatile(
+        Z(0) Z(1) Z(2) Z(3) Z(4) Z(5) Z(6) Z(7) Z(8) Z(9) Z(10) Z(11)
+        Z(12) Z(13) Z(14) Z(15) Z(16) Z(17) Z(18) Z(19) Z(20) Z(21) Z(22) Z(23)
+        "test %[k4], %[k4]\n\t"
+        "jz 2f\n\t"
+        ".p2align 5\n"
+        "1:\n\t"
+        /* three lines of A and eight of B into L1, one line of pf
+         * (the driver's next sliver) into L2 */
+        PFA(0) PFB(0) PFB(64)
+        STEP(0)
+        PFA(64) PFB(128) PFB(192)
+        STEP(1)
+        PFA(128) PFB(256) PFB(320)
+        STEP(2)
+        "prefetcht1 (%[pf])\n\t"
+        PFB(384) PFB(448)
+        STEP(3)
+        "add $192, %[a]\n\t"
+        "add $512, %[b]\n\t"
+        "add $64, %[pf]\n\t"
+        "dec %[k4]\n\t"
+        "jnz 1b\n"
+        "2:\n\t"
+        "test %[kr], %[kr]\n\t"
+        "jz 4f\n"
+        "3:\n\t"
+        STEP(0)
+        "add $48, %[a]\n\t"
+        "add $128, %[b]\n\t"
+        "dec %[kr]\n\t"
+        "jnz 3b\n"
+        "4:\n\t"
+        "test %[add], %[add]\n\t"
+        "jnz 5f\n\t"
+        OUT12(NOADD)
+        "jmp 6f\n"
+        "5:\n\t"
+        OUT12(DOADD)
+        "6:\n\t"
+        "vzeroupper\n\t"
+        : [a] "+r"(a), [b] "+r"(b), [c] "+r"(c), [k4] "+r"(k4), [kr] "+r"(kr), [pf] "+r"(pf)
+        : [ldcb] "r"(ldcb), [add] "r"(add)
+        : "cc", "memory", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8",
+          "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15", "xmm16", "xmm17",
+          "xmm18", "xmm19", "xmm20", "xmm21", "xmm22", "xmm23", "xmm24", "xmm25", "xmm26",
+          "xmm27", "xmm28", "xmm29");
 }
-#undef S
+#undef ROW
 #undef STEP
-#undef PF
+#undef PFA
+#undef PFB
+#undef ST
+#undef XS
+#undef OUT
+#undef NOADD
+#undef DOADD
+#undef OUT12
+#undef Z
 
 #else
 void ia_sgemm_ukr_avx512(int64_t kc, const float *a, const float *b, float *c, int64_t ldc,
