@@ -52,6 +52,11 @@
 #ifndef PACK_PF
 #define PACK_PF 16
 #endif
+/* PACK_A_FLOATS: op(A) is packed whole, once per call, when it has at most
+ * this many floats (see sgemm_cols and ia_sgemm_prepacked). */
+#ifndef PACK_A_FLOATS
+#define PACK_A_FLOATS (1 << 20)
+#endif
 #ifndef MC_ROWS
 #define MC_ROWS 144
 #endif
@@ -382,6 +387,13 @@ int ia_sgemm_pack_b(enum ia_sgemm_path path, int transB, int64_t K, int64_t N, c
     return IA_OK;
 }
 
+/* K is cut into as few near-equal panels of at most KC_PP rows as it
+ * takes: the rows per panel. */
+static int64_t panel_rows(int64_t K) {
+    int64_t panels = (K + KC_PP - 1) / KC_PP;
+    return (K + panels - 1) / panels;
+}
+
 /* One product over column blocks of B packed as ia_sgemm_pack_b lays
  * them out (sliver s of a block: all K rows of its NR columns). */
 struct pp_job {
@@ -423,7 +435,7 @@ static void pp_task(void *vj, int64_t t, int thread) {
     int64_t s0 = sl * j->slice_w, s1 = s0 + j->slice_w < n_sl ? s0 + j->slice_w : n_sl;
     if (s0 >= s1) return;
     int64_t col0 = j->jc + s0 * u->nr, cols = (s1 * u->nr < j->nc ? s1 * u->nr : j->nc) - s0 * u->nr;
-    int64_t panels = (j->K + KC_PP - 1) / KC_PP, kcp = (j->K + panels - 1) / panels;
+    int64_t kcp = panel_rows(j->K);
     float *ap = j->apack + (size_t)thread * (size_t)u->mc * KC_PP;
     float tile[MAX_MR * MAX_NR];
     for (int64_t pc = 0; pc < j->K; pc += kcp) {
@@ -469,30 +481,63 @@ static void pp_task(void *vj, int64_t t, int thread) {
 
 /* Split the current column block into N slices: two tasks per thread so
  * uneven progress (a shared machine) evens out, or one where that would
- * leave slices under 8 slivers (each task packs its A block: at M 128,
- * N 768, K 3072 that is a tenth of a 6-sliver task's time). */
+ * leave slices under 8 slivers and each task packs its own A block (at
+ * M 128, N 768, K 3072 that is a tenth of a 6-sliver task's time). */
 static void pp_slices(struct pp_job *j, int threads, int64_t m_blocks) {
     int64_t n_sl = (j->nc + j->u.nr - 1) / j->u.nr;
     int64_t want = threads > 1 ? (2 * threads + m_blocks - 1) / m_blocks : 1;
-    if (want > 1 && n_sl / want < 8) want = (threads + m_blocks - 1) / m_blocks;
+    if (want > 1 && n_sl / want < 8 && !j->apre) want = (threads + m_blocks - 1) / m_blocks;
     if (want > n_sl) want = n_sl;
     j->slice_w = (n_sl + want - 1) / want;
     j->n_slices = (n_sl + j->slice_w - 1) / j->slice_w;
 }
 
+/* Rows per M block: M in blocks of equal size (in whole slivers) rather
+ * than full ones and a remnant, so tasks cost alike: 1024 rows as 8 x 128,
+ * not 7 x 144 + 16; 197 as 108 + 89, not 144 + 53. */
+static int64_t block_rows(const struct ukr_info *u, int64_t M) {
+    int64_t m_blocks = (M + u->mc - 1) / u->mc;
+    return ((M + m_blocks - 1) / m_blocks + u->mr - 1) / u->mr * u->mr;
+}
+
 static void pp_run(struct pp_job *j, struct ia_pool *pool, int threads) {
-    /* M blocks of equal size (in whole slivers) rather than full ones and
-     * a remnant, so tasks cost alike: 1024 rows as 8 x 128, not 7 x 144 +
-     * 16; 197 as 108 + 89, not 144 + 53 */
-    int64_t mr = j->u.mr, m_blocks = (j->M + j->u.mc - 1) / j->u.mc;
-    j->mc = ((j->M + m_blocks - 1) / m_blocks + mr - 1) / mr * mr;
-    m_blocks = (j->M + j->mc - 1) / j->mc;
+    j->mc = block_rows(&j->u, j->M);
+    int64_t m_blocks = (j->M + j->mc - 1) / j->mc;
     pp_slices(j, threads, m_blocks);
     int64_t tasks = m_blocks * j->n_slices;
     if (pool && tasks > 1)
         ia_pool_run(pool, tasks, pp_task, j);
     else
         for (int64_t t = 0; t < tasks; t++) pp_task(j, t, 0);
+}
+
+/* All of op(A) packed once, times alpha, in the layout pp_task reads
+ * through j->apre (j->mc, M, Ka, A, lda, transA, alpha set): one pool task
+ * per (M block, K panel of kcp rows). */
+struct apre_job {
+    const struct pp_job *j;
+    int64_t kcp;
+    float *apre;
+};
+
+static void apre_task(void *vj, int64_t t, int thread) {
+    (void)thread;
+    const struct apre_job *aj = vj;
+    const struct pp_job *j = aj->j;
+    int64_t panels = (j->Ka + aj->kcp - 1) / aj->kcp, mb = t / panels, p = t % panels * aj->kcp;
+    int64_t ic = mb * j->mc, mc = j->M - ic < j->mc ? j->M - ic : j->mc;
+    int64_t kc = j->Ka - p < aj->kcp ? j->Ka - p : aj->kcp;
+    pack_a(j->transA, j->A, j->lda, ic, p, mc, kc, j->alpha, j->u.mr,
+           aj->apre + ic * j->Ka + p * ((mc + j->u.mr - 1) / j->u.mr * j->u.mr));
+}
+
+static void pack_a_all(const struct pp_job *j, int64_t kcp, float *apre, struct ia_pool *pool) {
+    struct apre_job aj = {j, kcp, apre};
+    int64_t tasks = (j->M + j->mc - 1) / j->mc * ((j->Ka + kcp - 1) / kcp);
+    if (pool && tasks > 1 && (double)j->M * (double)j->Ka >= 65536.0)
+        ia_pool_run(pool, tasks, apre_task, &aj);
+    else
+        for (int64_t t = 0; t < tasks; t++) apre_task(&aj, t, 0);
 }
 
 /* A few rows against pre-packed B (a decode step): the product is bound by
@@ -565,12 +610,21 @@ int ia_sgemm_prepacked(enum ia_sgemm_path path, int64_t M, int64_t N, int64_t K,
         return IA_OK;
     }
     int threads = pool ? ia_pool_size(pool) : 1;
-    size_t afl = (size_t)u.mc * KC_PP * (size_t)threads;
+    int64_t ncm = ncmax_for(N, u.nr), mc = block_rows(&u, M);
+    /* Where an A block would be packed by several tasks (two threads each
+     * taking N slices of it, or B in several column blocks), pack all of A
+     * once up front: at two threads each task packed its own copy, and
+     * pack_a took 1.8x the samples it takes at one thread (ViT-base). */
+    int share_a = (threads > 1 || N > ncm) && (double)M * (double)K <= (double)PACK_A_FLOATS;
+    size_t afl = share_a ? (size_t)((M + mc - 1) / mc * mc * K) : (size_t)u.mc * KC_PP * (size_t)threads;
     float *apack = pack_mem(afl);
     if (!apack) return IA_ENOMEM;
     struct pp_job j = {.u = u, .alpha = 1.0f, .A = A, .lda = lda, .ldc = ldc, .M = M, .K = K,
-                       .C = C, .epi = epi, .apack = apack};
-    int64_t ncm = ncmax_for(N, u.nr);
+                       .C = C, .epi = epi, .apack = apack, .mc = mc, .Ka = K};
+    if (share_a) {
+        j.apre = apack;
+        pack_a_all(&j, panel_rows(K), apack, pool);
+    }
     const float *base = Bp;
     for (int64_t jc = 0; jc < N; jc += ncm) {
         j.jc = jc;
@@ -604,9 +658,6 @@ static void pack_b_task(void *vj, int64_t t, int thread) {
  * 64x6400x576 54 -> 69-70; 64K-float blocks were slower than the old path
  * at K 576 (3 slivers: B is read in 384-byte pieces per row), 128K and
  * 256K alike. */
-#ifndef PACK_A_FLOATS
-#define PACK_A_FLOATS (1 << 20)
-#endif
 #ifndef PACK_B_L2_FLOATS
 #define PACK_B_L2_FLOATS (1 << 17)
 #endif
@@ -614,19 +665,8 @@ static void pack_b_task(void *vj, int64_t t, int thread) {
 struct cols_job {
     struct pp_job pj; /* the shared part; each task works on a copy */
     int64_t m_blocks, kcp, chunk, blk_sl;
-    float *apre, *bbuf; /* bbuf: one kcp x blk_sl * NR block per thread */
+    float *bbuf; /* one kcp x blk_sl * NR block per thread */
 };
-
-static void apre_task(void *vj, int64_t t, int thread) {
-    (void)thread;
-    struct cols_job *cj = vj;
-    const struct pp_job *j = &cj->pj;
-    int64_t panels = (j->Ka + cj->kcp - 1) / cj->kcp, mb = t / panels, p = t % panels * cj->kcp;
-    int64_t ic = mb * j->mc, mc = j->M - ic < j->mc ? j->M - ic : j->mc;
-    int64_t kc = j->Ka - p < cj->kcp ? j->Ka - p : cj->kcp;
-    pack_a(j->transA, j->A, j->lda, ic, p, mc, kc, j->alpha, j->u.mr,
-           cj->apre + ic * j->Ka + p * ((mc + j->u.mr - 1) / j->u.mr * j->u.mr));
-}
 
 static void cols_task(void *vj, int64_t t, int thread) {
     struct cols_job *cj = vj;
@@ -654,10 +694,8 @@ static int sgemm_cols(struct ukr_info u, int transA, int transB, int64_t M, int6
                       int64_t K, float alpha, const float *A, int64_t lda, const float *B,
                       int64_t ldb, float beta, float *C, int64_t ldc, struct ia_pool *pool) {
     int threads = pool ? ia_pool_size(pool) : 1;
-    int64_t panels = (K + KC_PP - 1) / KC_PP, kcp = (K + panels - 1) / panels;
-    int64_t mr = u.mr, m_blocks = (M + u.mc - 1) / u.mc;
-    int64_t mc = ((M + m_blocks - 1) / m_blocks + mr - 1) / mr * mr;
-    m_blocks = (M + mc - 1) / mc;
+    int64_t kcp = panel_rows(K);
+    int64_t mc = block_rows(&u, M), m_blocks = (M + mc - 1) / mc;
     int64_t n_sl = (N + u.nr - 1) / u.nr, blk_sl = PACK_B_L2_FLOATS / (kcp * u.nr);
     if (blk_sl < 1) blk_sl = 1;
     int64_t tasks = threads > 1 ? 2 * (int64_t)threads : 1;
@@ -673,13 +711,8 @@ static int sgemm_cols(struct ukr_info u, int transA, int transB, int64_t M, int6
         .pj = {.u = u, .transA = transA, .add_first = beta != 0.0f, .alpha = alpha, .A = A,
                .lda = lda, .ldc = ldc, .M = M, .C = C, .mc = mc, .nc = N, .transB = transB,
                .B = B, .ldb = ldb, .apre = apre, .Ka = K},
-        .m_blocks = m_blocks, .kcp = kcp, .chunk = chunk, .blk_sl = blk_sl, .apre = apre,
-        .bbuf = apre + afl};
-    int64_t a_tasks = m_blocks * ((K + kcp - 1) / kcp);
-    if (pool && a_tasks > 1 && (double)M * (double)K >= 65536.0)
-        ia_pool_run(pool, a_tasks, apre_task, &cj);
-    else
-        for (int64_t t = 0; t < a_tasks; t++) apre_task(&cj, t, 0);
+        .m_blocks = m_blocks, .kcp = kcp, .chunk = chunk, .blk_sl = blk_sl, .bbuf = apre + afl};
+    pack_a_all(&cj.pj, kcp, apre, pool);
     if (pool && tasks > 1)
         ia_pool_run(pool, tasks, cols_task, &cj);
     else
@@ -697,7 +730,7 @@ static int sgemm_packed(struct ukr_info u, int transA, int transB, int64_t M, in
     if ((double)M * (double)K <= (double)PACK_A_FLOATS)
         return sgemm_cols(u, transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, pool);
     int threads = pool ? ia_pool_size(pool) : 1;
-    int64_t panels = (K + KC_PP - 1) / KC_PP, kcp = (K + panels - 1) / panels;
+    int64_t kcp = panel_rows(K);
     int64_t ncmax = PACK_B_FLOATS / kcp / u.nr * u.nr, npad = (N + u.nr - 1) / u.nr * u.nr;
     if (ncmax < u.nr) ncmax = u.nr;
     if (ncmax > npad) ncmax = npad;
