@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "check.h"
 #include "ia/core.h"
@@ -155,6 +156,41 @@ static void test_pool_many_small_jobs(void) {
     int64_t wrong = 0;
     for (int i = 0; i < 2000; i++) wrong += run_and_count(p, 1 + i % 9);
     CHECK_EQ_INT(wrong, 0);
+    ia_pool_destroy(p);
+}
+
+/* Two tasks that each wait for the other to start: they can finish only
+ * on two threads at once, so a worker that sleeps through a job (a lost
+ * wake-up) fails the test instead of leaving the caller to do it all. */
+struct meet_job {
+    atomic_int arrived, met;
+};
+
+static void meet_task(void *ctx, int64_t task, int thread_index) {
+    (void)task, (void)thread_index;
+    struct meet_job *j = ctx;
+    atomic_fetch_add(&j->arrived, 1);
+    double t0 = ia_time_now();
+    while (atomic_load(&j->arrived) < 2 && ia_time_now() - t0 < 2.0) continue;
+    if (atomic_load(&j->arrived) >= 2) atomic_fetch_add(&j->met, 1);
+}
+
+/* Jobs after the workers went to sleep (idle longer than their spin) and
+ * right after one another (workers still spinning). */
+static void test_pool_wakes_sleepers(void) {
+    struct ia_pool *p;
+    REQUIRE(ia_pool_create(2, &p) == IA_OK);
+    for (int i = 0; i < 20; i++) {
+        if (i % 2) {
+            struct timespec ts = {0, 5 * 1000 * 1000};
+            nanosleep(&ts, NULL);
+        }
+        struct meet_job j;
+        atomic_init(&j.arrived, 0);
+        atomic_init(&j.met, 0);
+        ia_pool_run(p, 2, meet_task, &j);
+        CHECK_EQ_INT(atomic_load(&j.met), 2);
+    }
     ia_pool_destroy(p);
 }
 
@@ -315,6 +351,6 @@ static void test_error_per_thread(void) {
 
 TEST_MAIN(T(test_arena_alignment), T(test_arena_exact_fit_and_overflow),
           T(test_arena_reset_high_water), T(test_arena_init_fails_cleanly),
-          T(test_pool_each_task_once), T(test_pool_sizes), T(test_pool_many_small_jobs),
+          T(test_pool_each_task_once), T(test_pool_sizes), T(test_pool_many_small_jobs), T(test_pool_wakes_sleepers),
           T(test_pool_contention), T(test_alloc_injection), T(test_pool_create_injection),
           T(test_status_strings), T(test_error_messages), T(test_error_per_thread))
