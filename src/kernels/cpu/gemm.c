@@ -483,9 +483,13 @@ static void pp_task(void *vj, int64_t t, int thread) {
  * uneven progress (a shared machine) evens out, or one where that would
  * leave slices under 8 slivers and each task packs its own A block (at
  * M 128, N 768, K 3072 that is a tenth of a 6-sliver task's time). */
+static int64_t slices_wanted(int threads, int64_t m_blocks) {
+    return threads > 1 ? (2 * threads + m_blocks - 1) / m_blocks : 1;
+}
+
 static void pp_slices(struct pp_job *j, int threads, int64_t m_blocks) {
     int64_t n_sl = (j->nc + j->u.nr - 1) / j->u.nr;
-    int64_t want = threads > 1 ? (2 * threads + m_blocks - 1) / m_blocks : 1;
+    int64_t want = slices_wanted(threads, m_blocks);
     if (want > 1 && n_sl / want < 8 && !j->apre) want = (threads + m_blocks - 1) / m_blocks;
     if (want > n_sl) want = n_sl;
     j->slice_w = (n_sl + want - 1) / want;
@@ -611,12 +615,16 @@ int ia_sgemm_prepacked(enum ia_sgemm_path path, int64_t M, int64_t N, int64_t K,
     }
     int threads = pool ? ia_pool_size(pool) : 1;
     int64_t ncm = ncmax_for(N, u.nr), mc = block_rows(&u, M);
-    /* Where an A block would be packed by several tasks (two threads each
-     * taking N slices of it, or B in several column blocks), pack all of A
-     * once up front: at two threads each task packed its own copy, and
-     * pack_a took 1.8x the samples it takes at one thread (ViT-base). */
-    int share_a = (threads > 1 || N > ncm) && (double)M * (double)K <= (double)PACK_A_FLOATS;
-    size_t afl = share_a ? (size_t)((M + mc - 1) / mc * mc * K) : (size_t)u.mc * KC_PP * (size_t)threads;
+    /* Where an A block would be packed by several tasks (threads taking N
+     * slices of it, as pp_slices splits when there are fewer than two M
+     * blocks a thread, or B in several column blocks), pack all of A once
+     * up front: at two threads each task packed its own copy, and pack_a
+     * took 1.8x the samples it takes at one thread (ViT-base). Otherwise
+     * each task packs its block right before it reads it, from L2. */
+    int64_t m_blocks = (M + mc - 1) / mc;
+    int share_a = (N > ncm || slices_wanted(threads, m_blocks) > 1) &&
+                  (double)M * (double)K <= (double)PACK_A_FLOATS;
+    size_t afl = share_a ? (size_t)(m_blocks * mc * K) : (size_t)u.mc * KC_PP * (size_t)threads;
     float *apack = pack_mem(afl);
     if (!apack) return IA_ENOMEM;
     struct pp_job j = {.u = u, .alpha = 1.0f, .A = A, .lda = lda, .ldc = ldc, .M = M, .K = K,
