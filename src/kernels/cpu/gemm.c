@@ -479,12 +479,14 @@ static void pp_task(void *vj, int64_t t, int thread) {
             j->epi->row(j->epi->user, j->C + (ic + r) * j->ldc + col0, col0, cols);
 }
 
-/* Split the current column block into N slices: two tasks per thread so
- * uneven progress (a shared machine) evens out, or one where that would
- * leave slices under 8 slivers and each task packs its own A block (at
- * M 128, N 768, K 3072 that is a tenth of a 6-sliver task's time). */
+/* Split the current column block into N slices: four tasks per thread so
+ * uneven progress (a shared machine) evens out at the end of the job
+ * (two a thread left each thread waiting 5-7% of a two-thread ViT-base
+ * run, perf record; four: 4-6%), or one where that would leave slices
+ * under 8 slivers and each task packs its own A block (at M 128, N 768,
+ * K 3072 that is a tenth of a 6-sliver task's time). */
 static int64_t slices_wanted(int threads, int64_t m_blocks) {
-    return threads > 1 ? (2 * threads + m_blocks - 1) / m_blocks : 1;
+    return threads > 1 ? (4 * threads + m_blocks - 1) / m_blocks : 1;
 }
 
 static void pp_slices(struct pp_job *j, int threads, int64_t m_blocks) {
