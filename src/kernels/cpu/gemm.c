@@ -429,7 +429,9 @@ struct pp_job {
 static void pp_task(void *vj, int64_t t, int thread) {
     struct pp_job *j = vj;
     const struct ukr_info *u = &j->u;
-    int64_t mb = t / j->n_slices, sl = t % j->n_slices;
+    /* slice-major: the tasks running at the same time on different
+     * threads read the same B slivers (one trip from memory) */
+    int64_t m_blocks = (j->M + j->mc - 1) / j->mc, mb = t % m_blocks, sl = t / m_blocks;
     int64_t ic = mb * j->mc, mc = j->M - ic < j->mc ? j->M - ic : j->mc;
     int64_t n_sl = (j->nc + u->nr - 1) / u->nr;
     int64_t s0 = sl * j->slice_w, s1 = s0 + j->slice_w < n_sl ? s0 + j->slice_w : n_sl;
