@@ -5,9 +5,12 @@
  *   jc over N in column blocks   B block (K x some columns) packed once, shared
  *                                by all threads (pre-packed weights: done once
  *                                at load; ia_sgemm: per call, PACK_B_FLOATS)
- *     task = (M block of MC rows, N slice of the block)   spread over the pool
+ *     task = (M block of MC rows, N slice of the block)   spread over the pool,
+ *                                slice-major
  *       pc over K in panels of at most KC_PP
- *         pack the task's A block (MC x kc, times alpha) into its thread's buffer
+ *         pack the task's A block (MC x kc, times alpha) into its thread's buffer,
+ *         or read it from all of A packed once for the call where several
+ *         tasks share each A block
  *         jr over the slice in NR steps, ir over the block in MR steps:
  *           micro-kernel over the whole panel (B sliver from L2, A from L2)
  * Packed B keeps each NR-wide sliver's K rows together, so a block is read
