@@ -12,6 +12,9 @@
  *       Mul(0.5), or tanh form Mul(x,x) Mul(x,.) Mul(0.044715) Add(x,.)
  *       Mul(sqrt(2/pi)) Tanh Add(1) Mul(x,.) Mul(0.5). W is packed here,
  *       once, for the GEMM micro-kernel (a new constant value).
+ *   FusedMatMuls without R that read the same A (Q, K, V)
+ *                                            FusedMatMul(A, B1, b1, W1p, -, B2, ...)
+ *       one node with a part (and an output) each, attr parts.
  *   ReduceMean(x) Sub Pow(2) ReduceMean Add(eps) Sqrt Div [Mul(g)] [Add(b)]
  *                                            FusedLayerNorm(x, g, b)
  *       both means over axes [-1] with keepdims; g, b constants.
@@ -269,6 +272,52 @@ static int fuse_matmul(struct fuse_ctx *c, struct ia_graph_node *mm) {
     struct ia_onnx_attr at = {.name = "act", .type = IA_ONNX_ATTR_INT, .i = act};
     return put_fused(c, &g->nodes[g->values[y].producer], chain, n, "FusedMatMul", in,
                      res >= 0 ? 5 : 4, &at, 1);
+}
+
+/* FusedMatMuls (no residual, B packed, one activation) that read the same
+ * A -> one FusedMatMul with a part each (a transformer's Q, K and V
+ * projections): A is packed once and the three products run as one pool
+ * job. The merged node takes the first one's place: the others read
+ * nothing computed after it (A, and constants). */
+static int is_plain_fmm(const struct ia_graph_node *nd) {
+    return !nd->folded && nd->op && !strcmp(nd->op->op_type, "FusedMatMul") &&
+           !strcmp(nd->op->domain, "ai.ia.fused") && nd->n_in == 4 && nd->n_out == 1 &&
+           nd->in[3] >= 0 && ia_attr_int(nd->src, "parts", 1) == 1;
+}
+
+#define MAX_PARTS 16 /* FMM_MAX_PARTS in fused.c */
+
+static int merge_matmuls(struct fuse_ctx *c, struct ia_graph_node *first) {
+    struct ia_graph *g = c->g;
+    if (!is_plain_fmm(first)) return IA_OK;
+    int a = first->in[0];
+    int64_t act = ia_attr_int(first->src, "act", 0);
+    struct ia_graph_node *part[MAX_PARTS] = {first};
+    size_t n = 1;
+    for (size_t i = (size_t)(first - g->nodes) + 1; i < g->n_nodes && n < MAX_PARTS; i++) {
+        struct ia_graph_node *nd = &g->nodes[i];
+        if (is_plain_fmm(nd) && nd->in[0] == a && ia_attr_int(nd->src, "act", 0) == act)
+            part[n++] = nd;
+    }
+    if (n < 2) return IA_OK;
+    int in[4 * MAX_PARTS], out[MAX_PARTS];
+    for (size_t p = 0; p < n; p++) {
+        in[4 * p] = p ? -1 : a; /* slot 4p: A for part 0, else part p-1's (absent) R */
+        for (int k = 1; k < 4; k++) in[4 * p + (size_t)k] = part[p]->in[k];
+        out[p] = part[p]->out[0];
+    }
+    struct ia_onnx_attr at[2] = {{.name = "act", .type = IA_ONNX_ATTR_INT, .i = act},
+                                 {.name = "parts", .type = IA_ONNX_ATTR_INT, .i = (int64_t)n}};
+    const char *base = first->src->name[0] ? first->src->name : g->values[out[0]].name;
+    int rc = ia_graph_swap_node_outs(g, first, first->op, 1, base, "parts", in, 4 * n, out, n,
+                                     at, 2);
+    if (rc) return rc;
+    for (size_t p = 1; p < n; p++) {
+        part[p]->folded = 1;
+        g->values[out[p]].producer = (int)(first - g->nodes);
+    }
+    c->n_fused++;
+    return IA_OK;
 }
 
 static int fuse_layernorm(struct fuse_ctx *c, struct ia_graph_node *dv) {
@@ -628,6 +677,7 @@ int ia_graph_fuse(struct ia_graph *g, size_t *n_fused) {
     for (size_t i = 0; rc == IA_OK && i < g->n_nodes; i++) rc = fuse_attention(&c, &g->nodes[i]);
     count_uses(&c);
     for (size_t i = 0; rc == IA_OK && i < g->n_nodes; i++) rc = fuse_matmul(&c, &g->nodes[i]);
+    for (size_t i = 0; rc == IA_OK && i < g->n_nodes; i++) rc = merge_matmuls(&c, &g->nodes[i]);
     count_uses(&c);
     /* what is left: chains of scalar elementwise ops after any node */
     for (size_t i = 0; rc == IA_OK && i < g->n_nodes; i++) rc = fuse_eltwise(&c, &g->nodes[i]);

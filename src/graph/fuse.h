@@ -36,6 +36,12 @@ int ia_graph_swap_node(struct ia_graph *g, struct ia_graph_node *nd, const struc
                        int64_t opset, const char *base, const char *suffix, const int *in,
                        size_t n_in, const struct ia_onnx_attr *attrs, size_t n_attrs);
 
+/* The same with the outputs out[0..n_out) (out may be nd->out). */
+int ia_graph_swap_node_outs(struct ia_graph *g, struct ia_graph_node *nd,
+                            const struct ia_op_def *op, int64_t opset, const char *base,
+                            const char *suffix, const int *in, size_t n_in, const int *out,
+                            size_t n_out, const struct ia_onnx_attr *attrs, size_t n_attrs);
+
 /* A new constant value named after `like`, float32 of dims, holding data,
  * which the graph then owns (freed by ia_graph_free; on IA_ENOMEM, here).
  * Reallocates g->values: pointers into it are stale afterwards. */

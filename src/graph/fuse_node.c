@@ -18,10 +18,18 @@ static size_t round16(size_t n) { return (n + 15) / 16 * 16; }
 int ia_graph_swap_node(struct ia_graph *g, struct ia_graph_node *nd, const struct ia_op_def *op,
                        int64_t opset, const char *base, const char *suffix, const int *in,
                        size_t n_in, const struct ia_onnx_attr *attrs, size_t n_attrs) {
-    size_t at_out = round16(n_in * sizeof(int)), at_node = round16(at_out + sizeof(int));
+    return ia_graph_swap_node_outs(g, nd, op, opset, base, suffix, in, n_in, nd->out, 1, attrs,
+                                   n_attrs);
+}
+
+int ia_graph_swap_node_outs(struct ia_graph *g, struct ia_graph_node *nd,
+                            const struct ia_op_def *op, int64_t opset, const char *base,
+                            const char *suffix, const int *in, size_t n_in, const int *out,
+                            size_t n_out, const struct ia_onnx_attr *attrs, size_t n_attrs) {
+    size_t at_out = round16(n_in * sizeof(int)), at_node = round16(at_out + n_out * sizeof(int));
     size_t at_attrs = round16(at_node + sizeof(struct ia_onnx_node));
     size_t at_names = round16(at_attrs + n_attrs * sizeof *attrs);
-    size_t at_lists = round16(at_names + (n_in + 1) * sizeof(char *)), lists = 0;
+    size_t at_lists = round16(at_names + (n_in + n_out) * sizeof(char *)), lists = 0;
     for (size_t i = 0; i < n_attrs; i++)
         if (attrs[i].type == IA_ONNX_ATTR_INTS || attrs[i].type == IA_ONNX_ATTR_FLOATS)
             lists += round16(attrs[i].n * (attrs[i].type == IA_ONNX_ATTR_INTS ? sizeof(int64_t)
@@ -42,8 +50,10 @@ int ia_graph_swap_node(struct ia_graph *g, struct ia_graph_node *nd, const struc
         bin[k] = in[k];
         names[k] = in[k] >= 0 ? g->values[in[k]].name : "";
     }
-    bout[0] = nd->out[0];
-    names[n_in] = g->values[nd->out[0]].name;
+    for (size_t k = 0; k < n_out; k++) {
+        bout[k] = out[k];
+        names[n_in + k] = out[k] >= 0 ? g->values[out[k]].name : "";
+    }
     for (size_t i = 0; i < n_attrs; i++) {
         battrs[i] = attrs[i];
         if (attrs[i].type == IA_ONNX_ATTR_INTS && attrs[i].n) {
@@ -57,7 +67,7 @@ int ia_graph_swap_node(struct ia_graph *g, struct ia_graph_node *nd, const struc
         }
     }
     *node = (struct ia_onnx_node){.name = name, .op_type = op->op_type, .domain = op->domain,
-                                  .n_inputs = n_in, .inputs = names, .n_outputs = 1,
+                                  .n_inputs = n_in, .inputs = names, .n_outputs = n_out,
                                   .outputs = names + n_in, .n_attrs = n_attrs, .attrs = battrs};
     ia_free(nd->in); /* the old node's block (in, out, implicit; a fused node's lists) */
     nd->src = node;
@@ -65,7 +75,7 @@ int ia_graph_swap_node(struct ia_graph *g, struct ia_graph_node *nd, const struc
     nd->opset = opset;
     nd->n_in = n_in;
     nd->in = bin;
-    nd->n_out = 1;
+    nd->n_out = n_out;
     nd->out = bout;
     nd->n_implicit = 0;
     nd->implicit = NULL;

@@ -355,8 +355,9 @@ static void test_attention_matches_unfused(void) {
         int64_t S = seqs[c / 3 % 5], D = heads[c % 3];
         struct ia_model *md = mb_attention(gpt, S, D);
         size_t live;
-        CHECK_EQ_INT(count_fused_live(md, &live), 4); /* attention + q, k, v projections */
-        CHECK_EQ_INT(live, 4 + 3 + 1 + gpt); /* + 3 head Reshapes, the merge Reshape, GPT's present_k Transpose */
+        /* attention, the q, k, v projections, then those three merged into one node */
+        CHECK_EQ_INT(count_fused_live(md, &live), 5);
+        CHECK_EQ_INT(live, 2 + 3 + 1 + gpt); /* + 3 head Reshapes, the merge Reshape, GPT's present_k Transpose */
         enum { B = 2 };
         const int64_t E = 3 * D;
         float *x = malloc(sizeof(float) * (size_t)(B * S * E)), mask[B * 128];
@@ -710,6 +711,58 @@ static void add_one(const void *user, float *c, int64_t col0, int64_t n) {
     for (int64_t j = 0; j < n; j++) c[j] += bias[col0 + j];
 }
 
+/* ia_sgemm_prepacked_multi: each part against the reference product, parts
+ * of one and of several column blocks (NC_PP 3072), an empty part, few
+ * and many rows, K over one panel; with and without a pool. */
+static void test_prepacked_multi(void) {
+    const int64_t shapes[][2] = {{3, 70}, {37, 300}, {150, 1700}, {197, 64}};
+    const int64_t widths[3] = {45, 0, 3100};
+    struct ia_pool *pool;
+    REQUIRE(ia_pool_create(3, &pool) == IA_OK);
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+        int64_t M = shapes[s][0], K = shapes[s][1];
+        float *A_ = malloc(sizeof(float) * (size_t)(M * K)), *B[3], *Bp[3], *C[3], *R[3];
+        fill(A_, (size_t)(M * K), 1.0f);
+        struct ia_sgemm_part part[3];
+        for (int p = 0; p < 3; p++) {
+            int64_t N = widths[p];
+            B[p] = malloc(sizeof(float) * (size_t)(K * N + 1));
+            Bp[p] = malloc(sizeof(float) * (ia_sgemm_packed_b_floats(IA_SGEMM_AUTO, K, N) + 1));
+            C[p] = malloc(sizeof(float) * (size_t)(M * N + 1));
+            R[p] = malloc(sizeof(float) * (size_t)(M * N + 1));
+            fill(B[p], (size_t)(K * N), 1.0f + (float)p);
+            REQUIRE(ia_sgemm_pack_b(IA_SGEMM_AUTO, 0, K, N, B[p], N, Bp[p]) == IA_OK);
+            if (N)
+                REQUIRE(ia_sgemm_path(IA_SGEMM_REF, 0, 0, M, N, K, 1.0f, A_, K, B[p], N, 0.0f,
+                                      R[p], N, NULL) == IA_OK);
+            part[p] = (struct ia_sgemm_part){N, N, Bp[p], C[p], NULL};
+        }
+        for (int use_pool = 0; use_pool < 2; use_pool++) {
+            for (int p = 0; p < 3; p++)
+                for (int64_t i = 0; i < M * widths[p]; i++) C[p][i] = NAN;
+            REQUIRE(ia_sgemm_prepacked_multi(IA_SGEMM_AUTO, M, K, A_, K, 3, part,
+                                             use_pool ? pool : NULL) == IA_OK);
+            for (int p = 0; p < 3; p++) {
+                double worst = 0;
+                for (int64_t i = 0; i < M * widths[p]; i++) {
+                    double e = fabs((double)C[p][i] - R[p][i]) /
+                               (1e-4 * (1.0 + fabs(R[p][i])) * sqrt((double)K));
+                    if (!(e <= worst)) worst = e;
+                }
+                CHECK(worst <= 1.0);
+            }
+        }
+        for (int p = 0; p < 3; p++) {
+            free(B[p]);
+            free(Bp[p]);
+            free(C[p]);
+            free(R[p]);
+        }
+        free(A_);
+    }
+    ia_pool_destroy(pool);
+}
+
 static void test_prepacked_gemm(void) {
     /* tails in every dimension; more than one column block (NC_PP 3072);
      * K beyond one KC_PP (768) panel, in two and three uneven panels; up
@@ -831,5 +884,5 @@ static void test_fused_ops_reject_bad_input(void) {
 
 TEST_MAIN(T(test_block_matches_unfused), T(test_attention_matches_unfused),
           T(test_elementwise_chain), T(test_shared_values_not_fused), T(test_bare_matmul),
-          T(test_residual_add), T(test_prepacked_gemm), T(test_gelu_approximations),
+          T(test_residual_add), T(test_prepacked_gemm), T(test_prepacked_multi), T(test_gelu_approximations),
           T(test_fused_ops_reject_bad_input), T(test_conv_activation), T(test_conv_batchnorm))

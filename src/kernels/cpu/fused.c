@@ -14,6 +14,10 @@
  *       Y's own shape run on each tile of Y right after the product
  *       (ia_sgemm_epi), not as passes; a residual that broadcasts is added
  *       by the elementwise machinery after the product.
+ *       attr parts = n > 1: A times n weights at once (a transformer's Q, K
+ *       and V projections, merged by the fusion pass): part p's B, bias
+ *       and Bp are inputs 1 + 4p .. 3 + 4p, its output is output p, no R.
+ *       A is packed once and all the products run as one pool job.
  *   FusedLayerNorm(X, scale?, bias?) -> Y     attr epsilon (default 1e-5)
  *       over the last axis: Y = (X - mean) / sqrt(var + epsilon) * scale + bias,
  *       scale and bias with as many elements as the last dim.
@@ -97,10 +101,30 @@ static const struct ia_tensor *opt_in(const struct ia_op_ctx *ctx, size_t i) {
     return i < ctx->n_inputs ? ctx->inputs[i] : NULL;
 }
 
-static int fmm_check(struct ia_op_ctx *ctx, int64_t *K, int64_t *N, int *act) {
-    const struct ia_tensor *a = opt_in(ctx, 0), *b = opt_in(ctx, 1), *bias = opt_in(ctx, 2);
+/* Parts: a FusedMatMul may multiply A by several weights at once (the
+ * fusion pass merges the MatMuls that read one value, such as Q, K and V):
+ * attribute parts (default 1), then per part p the inputs B, bias, Bp at
+ * 1 + 4p .. 3 + 4p and output p. R is for a single part only. */
+#define FMM_MAX_PARTS 16
+
+static int fmm_parts(struct ia_op_ctx *ctx, int *parts) {
+    int64_t n = ia_attr_int(ctx->node, "parts", 1);
+    if (n < 1 || n > FMM_MAX_PARTS || (size_t)n > ctx->n_outputs)
+        return ia_op_error(ctx, IA_EINVAL, "parts %lld is not 1 to %d (one output each)",
+                           (long long)n, FMM_MAX_PARTS);
+    for (int64_t p = 1; n > 1 && p <= n; p++)
+        if (opt_in(ctx, 4 * (size_t)p))
+            return ia_op_error(ctx, IA_EINVAL, "a residual needs parts = 1");
+    *parts = (int)n;
+    return IA_OK;
+}
+
+/* Part p's B and bias against A: K, N and the activation. */
+static int fmm_check(struct ia_op_ctx *ctx, int p, int64_t *K, int64_t *N, int *act) {
+    const struct ia_tensor *a = opt_in(ctx, 0), *b = opt_in(ctx, 1 + 4 * (size_t)p),
+                           *bias = opt_in(ctx, 2 + 4 * (size_t)p);
     char sa[128], sb[128];
-    if (!a || !b || ctx->n_outputs < 1 || !ctx->outputs[0])
+    if (!a || !b || ctx->n_outputs <= (size_t)p || !ctx->outputs[p])
         return ia_op_error(ctx, IA_EINVAL, "A, B and the output are required");
     if (a->dtype != IA_DTYPE_FLOAT32 || b->dtype != IA_DTYPE_FLOAT32)
         return ia_op_error(ctx, IA_EUNSUPPORTED, "float32 only, got %s and %s",
@@ -136,12 +160,18 @@ static int same_shape(const struct ia_tensor *x, const struct ia_tensor *y) {
 
 static int fmm_infer(struct ia_op_ctx *ctx) {
     int64_t K = 0, N = 0;
-    int act = 0, rc = fmm_check(ctx, &K, &N, &act);
-    if (rc) return rc;
+    int act = 0, parts = 1, rc = fmm_parts(ctx, &parts);
     struct ia_tensor mm;
-    rc = fmm_product_shape(ctx->inputs[0], N, &mm);
+    for (int p = 0; rc == IA_OK && p < parts; p++) {
+        rc = fmm_check(ctx, p, &K, &N, &act);
+        if (rc == IA_OK) rc = fmm_product_shape(ctx->inputs[0], N, &mm);
+        if (rc == IA_OK && p + 1 < parts)
+            rc = ia_tensor_set_shape(ctx->outputs[p], IA_DTYPE_FLOAT32, mm.rank, mm.dims);
+    }
+    if (rc) return rc;
     const struct ia_tensor *r = opt_in(ctx, 4);
-    if (rc || !r) return rc ? rc : ia_tensor_set_shape(ctx->outputs[0], IA_DTYPE_FLOAT32, mm.rank, mm.dims);
+    if (parts > 1 || !r)
+        return ia_tensor_set_shape(ctx->outputs[parts - 1], IA_DTYPE_FLOAT32, mm.rank, mm.dims);
     if (r->dtype != IA_DTYPE_FLOAT32)
         return ia_op_error(ctx, IA_EUNSUPPORTED, "residual must be float32, got %s",
                            ia_dtype_name(r->dtype));
@@ -206,9 +236,58 @@ static void add_f32(void *out, const void *const *in, const int64_t *is, int64_t
     for (int64_t j = 0; j < n; j++) o[j] = a[j * is[0]] + b[j * is[1]];
 }
 
+/* B packed for this machine when bp is there and of the right size. */
+static int fmm_packed_ok(const struct ia_tensor *bp, int64_t K, int64_t N) {
+    return bp && bp->dtype == IA_DTYPE_FLOAT32 &&
+           bp->numel == ia_sgemm_packed_b_floats(IA_SGEMM_AUTO, K, N);
+}
+
+/* parts > 1: every part's product in one call where all are packed. */
+static int fmm_compute_parts(struct ia_op_ctx *ctx, int parts) {
+    struct fmm_epi e[FMM_MAX_PARTS];
+    struct ia_sgemm_epi epi[FMM_MAX_PARTS];
+    struct ia_sgemm_part part[FMM_MAX_PARTS];
+    const struct ia_tensor *a = ctx->inputs[0];
+    int64_t K = 0, M = 0;
+    int all_packed = 1;
+    for (int p = 0; p < parts; p++) {
+        int64_t N = 0;
+        int act = 0, rc = fmm_check(ctx, p, &K, &N, &act);
+        if (rc) return rc;
+        const struct ia_tensor *bias = opt_in(ctx, 2 + 4 * (size_t)p);
+        float *y = ctx->outputs[p]->data;
+        M = N ? (int64_t)(ctx->outputs[p]->numel / (uint64_t)N) : 0;
+        e[p] = (struct fmm_epi){bias ? bias->data : NULL, NULL, y, act};
+        epi[p] = (struct ia_sgemm_epi){fmm_row, &e[p]};
+        part[p] = (struct ia_sgemm_part){N, N, NULL, y, &epi[p]};
+        const struct ia_tensor *bp = opt_in(ctx, 3 + 4 * (size_t)p);
+        if (fmm_packed_ok(bp, K, N))
+            part[p].Bp = bp->data;
+        else
+            all_packed = 0;
+    }
+    if (M == 0) return IA_OK;
+    int rc = IA_OK;
+    if (all_packed) {
+        rc = ia_sgemm_prepacked_multi(IA_SGEMM_AUTO, M, K, a->data, K, (size_t)parts, part,
+                                      ctx->pool);
+    } else {
+        for (int p = 0; rc == IA_OK && p < parts; p++) {
+            int64_t N = part[p].N;
+            if (N == 0) continue;
+            rc = ia_sgemm(0, 0, M, N, K, 1.0f, a->data, K, ctx->inputs[1 + 4 * p]->data, N,
+                          0.0f, part[p].C, N, ctx->pool);
+            for (int64_t i = 0; rc == IA_OK && i < M; i++) fmm_row(&e[p], part[p].C + i * N, 0, N);
+        }
+    }
+    return rc ? ia_op_error(ctx, rc, "%s", ia_error_msg()) : IA_OK;
+}
+
 static int fmm_compute(struct ia_op_ctx *ctx) {
     int64_t K = 0, N = 0;
-    int act = 0, rc = fmm_check(ctx, &K, &N, &act);
+    int act = 0, parts = 1, rc = fmm_parts(ctx, &parts);
+    if (rc == IA_OK && parts > 1) return fmm_compute_parts(ctx, parts);
+    if (rc == IA_OK) rc = fmm_check(ctx, 0, &K, &N, &act);
     struct ia_tensor *y = ctx->outputs[0];
     if (rc || y->numel == 0) return rc;
     const struct ia_tensor *a = ctx->inputs[0], *b = ctx->inputs[1], *bias = opt_in(ctx, 2),
@@ -230,8 +309,7 @@ static int fmm_compute(struct ia_op_ctx *ctx) {
     struct ia_sgemm_epi epi = {fmm_row, &e};
     /* A few rows (a decode step) too: ia_sgemm_prepacked reads the packed
      * slivers once, in storage order, faster than the plain path reads B. */
-    if (bp && bp->dtype == IA_DTYPE_FLOAT32 &&
-        bp->numel == ia_sgemm_packed_b_floats(IA_SGEMM_AUTO, K, N)) {
+    if (fmm_packed_ok(bp, K, N)) {
         rc = ia_sgemm_prepacked(IA_SGEMM_AUTO, M, N, K, a->data, K, bp->data, dst, N, &epi,
                                 ctx->pool);
     } else {

@@ -651,6 +651,78 @@ int ia_sgemm_prepacked(enum ia_sgemm_path path, int64_t M, int64_t N, int64_t K,
     return IA_OK;
 }
 
+/* ia_sgemm_prepacked_multi: one pp_job per (part, column block), their
+ * tasks numbered one after another. */
+#define MULTI_UNITS 32
+
+struct multi_job {
+    struct pp_job unit[MULTI_UNITS];
+    int64_t first[MULTI_UNITS + 1]; /* unit u's tasks are [first[u], first[u + 1]) */
+    size_t n;
+};
+
+static void multi_task(void *vj, int64_t t, int thread) {
+    struct multi_job *mj = vj;
+    size_t u = 0;
+    while (t >= mj->first[u + 1]) u++;
+    pp_task(&mj->unit[u], t - mj->first[u], thread);
+}
+
+int ia_sgemm_prepacked_multi(enum ia_sgemm_path path, int64_t M, int64_t K, const float *A,
+                             int64_t lda, size_t n_parts, const struct ia_sgemm_part *parts,
+                             struct ia_pool *pool) {
+    path = packed_path(path);
+    struct ukr_info u = ukr_for(path);
+    size_t units = 0;
+    for (size_t p = 0; p < n_parts; p++)
+        if (parts[p].N > 0)
+            units += (size_t)((parts[p].N + ncmax_for(parts[p].N, u.nr) - 1) /
+                              ncmax_for(parts[p].N, u.nr));
+    /* what one job cannot take runs part by part */
+    if (M <= 0) return IA_OK;
+    if (M <= 4 || K <= 0 || path == IA_SGEMM_REF || !ia_sgemm_path_available(path) ||
+        units > MULTI_UNITS || (double)M * (double)K > (double)PACK_A_FLOATS) {
+        for (size_t p = 0; p < n_parts; p++) {
+            if (parts[p].N <= 0) continue;
+            int rc = ia_sgemm_prepacked(path, M, parts[p].N, K, A, lda, parts[p].Bp, parts[p].C,
+                                        parts[p].ldc, parts[p].epi, pool);
+            if (rc) return rc;
+        }
+        return IA_OK;
+    }
+    int threads = pool ? ia_pool_size(pool) : 1;
+    int64_t mc = block_rows(&u, M), m_blocks = (M + mc - 1) / mc;
+    float *apre = pack_mem((size_t)(m_blocks * mc * K));
+    if (!apre) return IA_ENOMEM;
+    struct multi_job job, *mj = &job; /* ~7 KiB of stack */
+    mj->n = 0;
+    mj->first[0] = 0;
+    for (size_t p = 0; p < n_parts; p++) {
+        if (parts[p].N <= 0) continue;
+        int64_t N = parts[p].N, ncm = ncmax_for(N, u.nr);
+        const float *base = parts[p].Bp;
+        for (int64_t jc = 0; jc < N; jc += ncm) {
+            struct pp_job *j = &mj->unit[mj->n];
+            *j = (struct pp_job){.u = u, .alpha = 1.0f, .A = A, .lda = lda, .ldc = parts[p].ldc,
+                                 .M = M, .K = K, .C = parts[p].C, .epi = parts[p].epi,
+                                 .mc = mc, .Ka = K, .apre = apre, .jc = jc,
+                                 .nc = N - jc < ncm ? N - jc : ncm, .Bp = base};
+            base += K * ((j->nc + u.nr - 1) / u.nr) * u.nr;
+            pp_slices(j, threads, m_blocks);
+            mj->first[mj->n + 1] = mj->first[mj->n] + m_blocks * j->n_slices;
+            mj->n++;
+        }
+    }
+    if (mj->n == 0) return IA_OK;
+    pack_a_all(&mj->unit[0], panel_rows(K), apre, pool);
+    int64_t tasks = mj->first[mj->n];
+    if (pool && tasks > 1)
+        ia_pool_run(pool, tasks, multi_task, mj);
+    else
+        for (int64_t t = 0; t < tasks; t++) multi_task(mj, t, 0);
+    return IA_OK;
+}
+
 /* ---- the packing driver ------------------------------------------------------------- */
 
 static void pack_b_task(void *vj, int64_t t, int thread) {

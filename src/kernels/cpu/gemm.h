@@ -112,4 +112,18 @@ float ia_sdot_avx512(int64_t n, const float *a, const float *b);
 void ia_sgemv_t_avx512(int64_t N, int64_t K, float alpha, const float *a, const float *B,
                        int64_t ldb, float *c);
 
+/* One A against several pre-packed Bs (a transformer's Q, K and V
+ * projections of the same input): as ia_sgemm_prepacked for each part, but
+ * A is packed once and the tiles of all parts run as one pool job. Each
+ * part's Bp is packed for its K and N, and its C is M x N (row stride ldc). */
+struct ia_sgemm_part {
+    int64_t N, ldc;
+    const float *Bp;
+    float *C;
+    const struct ia_sgemm_epi *epi; /* may be NULL */
+};
+int ia_sgemm_prepacked_multi(enum ia_sgemm_path path, int64_t M, int64_t K, const float *A,
+                             int64_t lda, size_t n_parts, const struct ia_sgemm_part *parts,
+                             struct ia_pool *pool);
+
 #endif
