@@ -111,6 +111,13 @@ for wl in "${WORKLOADS[@]}"; do
     done
 done
 load_end=$(load_now)
+# 1 -> 2 thread scaling of each engine: p50 at 1 thread over p50 at 2
+scaling=$(printf '%s\n' "${ROWS[@]}" | awk -F'|' '
+  { n = $2; gsub(/ /, "", n); t = $3 + 0; o[n, t] = $4 + 0; r[n, t] = $5 + 0
+    if (!(n in seen)) { seen[n] = 1; order[++k] = n } }
+  END { for (i = 1; i <= k; i++) { n = order[i]
+          if (o[n, 1] && o[n, 2])
+            printf "| %s | %.2fx | %.2fx |\n", n, o[n, 1] / o[n, 2], r[n, 1] / r[n, 2] } }')
 
 peak=$("$W/fma_peak" 128 3072 768)
 machine=$("$BUILD/ipfs-accelerate" hw --json 2>/dev/null | node -e '
@@ -151,6 +158,10 @@ nothing is estimated.
 $table_head
 HEAD
     printf '%s\n' "${ROWS[@]}"
+    if [ -n "$scaling" ]; then
+        printf '\n## 1 -> 2 thread scaling\n\np50 at 1 thread over p50 at 2 threads, from the table above.\n\n'
+        printf '| workload | ours | ORT |\n|---|---:|---:|\n%s\n' "$scaling"
+    fi
     cat <<MID
 
 ## FMA peak and GEMM
