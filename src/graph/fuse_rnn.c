@@ -6,7 +6,8 @@
  * form of the op (directions, layouts, sequence_lens, initial states,
  * activations) computes exactly as LSTM does; only the input product's
  * source of W and the bias add change (float rounding of Wb + Rb aside),
- * and a big R is read from a copy on huge pages (add_huge_copy).
+ * and a big R is read from a copy on huge pages (add_huge_copy, input 10;
+ * the recurrence then leaves prefetching R to the hardware).
  *
  * Memory: the node's new arrays (in, out) and its synthetic ONNX node and
  * input names live in one ia_malloc'd block starting at `in`, freed by
@@ -20,7 +21,7 @@
 #include "kernels/cpu/gemm.h"
 #include "kernels/cpu/rnn.h"
 
-#define FLSTM_INPUTS 10
+#define FLSTM_INPUTS 11
 
 static int const_f32(const struct ia_graph *g, int v, int rank) {
     const struct ia_graph_value *gv = &g->values[v];
@@ -69,7 +70,8 @@ static int add_bias_sum(struct ia_graph *g, int b, int *id) {
  * addresses, a 1 MiB R (hidden 256) maps unevenly onto the sets of a 1 MiB
  * L2, so part of it misses every step even when a thread's share would
  * fit; on one 2 MiB page it spreads evenly (the 2-layer LSTM workload: 7%
- * faster on 1 thread, 9% on 2). Only for an R of HUGE_MIN bytes or more:
+ * faster on 1 thread, 9% on 2; without software prefetches, 3-4% more).
+ * Only for an R of HUGE_MIN bytes or more:
  * the page is 2 MiB resident. The copy starts on a 2 MiB boundary inside
  * an ia_malloc'd block (`folded`, freed by ia_graph_free); t.data points
  * at the copy. Without madvise it is still a copy of R, on small pages. */
@@ -143,7 +145,7 @@ static int fuse_one(struct ia_graph *g, struct ia_graph_node *nd, const struct i
         return rc;
     int r = nd->in[2];
     if (r >= 0 && const_f32(g, r, 3) && g->values[r].t.nbytes >= HUGE_MIN &&
-        (rc = add_huge_copy(g, r, &in[2])))
+        (rc = add_huge_copy(g, r, &in[10])))
         return rc;
     if ((rc = swap_lstm(g, nd, op, in))) return rc;
     (*n_fused)++;

@@ -64,16 +64,19 @@ static int64_t n_blocks(int64_t H) { return (H + BLK - 1) / BLK; }
 /* ---- the per-block product: acc[g*16 + l] = dot(h, R row g*H + u0 + l) ------------- */
 
 #ifdef HAVE_X86
-/* 16 rows (row l at r + l*ldr) dotted with h over K: acc[l]. */
-__attribute__((target("avx512f,fma"))) static void dot16_avx512(int64_t K, const float *h,
-                                                                const float *r, int64_t ldr,
-                                                                const float *next, float *acc) {
+/* 16 rows (row l at r + l*ldr) dotted with h over K: acc[l]. With pf,
+ * software prefetches of the rows that come next (`next`); without, the
+ * hardware prefetchers alone, which keep up when R is on huge pages
+ * (rnn_fast_dir.huge_r) and then the prefetches only take load slots. */
+__attribute__((target("avx512f,fma"))) static inline __attribute__((always_inline)) void
+dot16_body(int64_t K, const float *h, const float *r, int64_t ldr, const float *next, float *acc,
+           const int pf) {
     __m512 a[16];
     /* two passes of 8 rows: 16 row pointers would not fit in registers */
     for (int half = 0; half < 2; half++) {
         const float *rh = r + half * 8 * ldr;
         /* each pass asks for the next pass's rows, line for line */
-        const char *pf = (const char *)(half ? next : r + 8 * ldr);
+        const char *pfp = (const char *)(half ? next : r + 8 * ldr);
         __m512 s[8];
 #pragma GCC unroll 8
         for (int l = 0; l < 8; l++) s[l] = _mm512_setzero_ps();
@@ -82,7 +85,7 @@ __attribute__((target("avx512f,fma"))) static void dot16_avx512(int64_t K, const
             __m512 hv = _mm512_loadu_ps(h + k);
 #pragma GCC unroll 8
             for (int l = 0; l < 8; l++) {
-                _mm_prefetch(pf + (l * ldr + k) * (int64_t)sizeof(float), _MM_HINT_T0);
+                if (pf) _mm_prefetch(pfp + (l * ldr + k) * (int64_t)sizeof(float), _MM_HINT_T0);
                 s[l] = _mm512_fmadd_ps(_mm512_loadu_ps(rh + l * ldr + k), hv, s[l]);
             }
         }
@@ -118,6 +121,17 @@ __attribute__((target("avx512f,fma"))) static void dot16_avx512(int64_t K, const
         _mm512_add_ps(_mm512_shuffle_ps(z[0], z[1], 0x88), _mm512_shuffle_ps(z[0], z[1], 0xdd));
     const __m512i order = _mm512_setr_epi32(0, 2, 1, 3, 8, 10, 9, 11, 4, 6, 5, 7, 12, 14, 13, 15);
     _mm512_storeu_ps(acc, _mm512_permutexvar_ps(order, s));
+}
+
+__attribute__((target("avx512f,fma"))) static void dot16_avx512(int64_t K, const float *h,
+                                                                const float *r, int64_t ldr,
+                                                                const float *next, float *acc) {
+    dot16_body(K, h, r, ldr, next, acc, 1);
+}
+
+__attribute__((target("avx512f,fma"))) static void
+dot16_avx512_nopf(int64_t K, const float *h, const float *r, int64_t ldr, float *acc) {
+    dot16_body(K, h, r, ldr, r, acc, 0);
 }
 #endif
 
@@ -280,6 +294,10 @@ static void block_dots(const struct step_job *j, const float *v, int64_t g0, int
         const float *r = R + (g * H + u0) * H;
         float *a = acc + (g - g0) * BLK;
 #ifdef HAVE_X86
+        if (j->avx512 && n == BLK && j->dir->huge_r) {
+            dot16_avx512_nopf(H, v, r, H, a);
+            continue;
+        }
         if (j->avx512 && n == BLK) {
             /* prefetch the next gate's rows, after the last the next block's */
             const float *next = g + 1 < g1      ? r + H * H
