@@ -6,14 +6,15 @@
  * form of the op (directions, layouts, sequence_lens, initial states,
  * activations) computes exactly as LSTM does; only the input product's
  * source of W and the bias add change (float rounding of Wb + Rb aside),
- * and a big R is read from a copy on huge pages (add_huge_copy, input 10;
- * the recurrence then leaves prefetching R to the hardware).
+ * and a big R is read from a packed copy on huge pages (add_huge_copy,
+ * input 10).
  *
  * Memory: the node's new arrays (in, out) and its synthetic ONNX node and
  * input names live in one ia_malloc'd block starting at `in`, freed by
  * ia_graph_free like any node's; attributes and output names point into
  * the model, which outlives the graph. The packed W and summed B are
  * `folded` data of new constant values, owned by the graph. */
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -65,31 +66,69 @@ static int add_bias_sum(struct ia_graph *g, int b, int *id) {
     return ia_graph_add_const_f32(g, b, 2, dims, p, id);
 }
 
-/* R (read whole every time step) in memory of its own on transparent huge
- * pages where the kernel has them: in 4 KiB pages at scattered physical
- * addresses, a 1 MiB R (hidden 256) maps unevenly onto the sets of a 1 MiB
- * L2, so part of it misses every step even when a thread's share would
- * fit; on one 2 MiB page it spreads evenly (the 2-layer LSTM workload: 7%
- * faster on 1 thread, 9% on 2; without software prefetches, 3-4% more).
- * Only for an R of HUGE_MIN bytes or more:
- * the page is 2 MiB resident. The copy starts on a 2 MiB boundary inside
- * an ia_malloc'd block (`folded`, freed by ia_graph_free); t.data points
- * at the copy. Without madvise it is still a copy of R, on small pages. */
+/* R (read whole every time step) packed in the order the recurrence reads
+ * it (ia_rnn_pack_r), in memory of its own on transparent huge pages: in
+ * 4 KiB pages at scattered physical addresses, a 1 MiB R (hidden 256) maps
+ * unevenly onto the sets of a 1 MiB L2, so part of it misses every step
+ * even when a thread's share would fit; on one 2 MiB page it spreads
+ * evenly, and one sequential stream per block needs no software
+ * prefetches (2-layer LSTM workload, against R in place: 4-6% faster for
+ * the huge pages, 3-4% for no prefetches, ~3% for the packing). Only for
+ * an R of HUGE_MIN bytes or more (the page is 2 MiB resident), and only
+ * when the pages are huge once touched: on small ones the recurrence needs
+ * its prefetches and reads R in place. The copy starts on a 2 MiB boundary
+ * inside an ia_malloc'd block (`folded`, freed by ia_graph_free); t.data
+ * points at the copy. */
 #define HUGE_PAGE ((size_t)2 << 20)
 #define HUGE_MIN ((uint64_t)256 << 10)
+/* 1 when the mapping holding p is on huge pages throughout (its memory
+ * touched): /proc/self/smaps counts all of it as AnonHugePages. 0 when
+ * it is not, or that cannot be read (no /proc). The madvise'd range is a
+ * mapping of its own (or one merged with another such copy). */
+static int on_huge_pages(const void *p) {
+    FILE *f = fopen("/proc/self/smaps", "r");
+    if (!f) return 0;
+    char line[256];
+    unsigned long lo = 0, hi = 0, a = (unsigned long)(uintptr_t)p, kb;
+    int in_map = 0, yes = 0;
+    while (fgets(line, sizeof line, f)) {
+        unsigned long l, h;
+        if (sscanf(line, "%lx-%lx ", &l, &h) == 2) { /* a mapping's first line */
+            if (in_map) break;
+            in_map = a >= l && a < h;
+            lo = l, hi = h;
+        } else if (in_map && sscanf(line, "AnonHugePages: %lu kB", &kb) == 1) {
+            yes = kb * 1024 >= hi - lo;
+            break;
+        }
+    }
+    fclose(f);
+    return yes;
+}
+
 static int add_huge_copy(struct ia_graph *g, int r, int *id) {
     const struct ia_tensor *t = &g->values[r].t;
-    const size_t bytes = (size_t)t->nbytes, span = (bytes + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE;
-    const void *src = t->data;
-    int64_t dims[3] = {t->dims[0], t->dims[1], t->dims[2]};
+    const int64_t D = t->dims[0], H = t->dims[2], G = t->dims[1] / (H ? H : 1);
+    const size_t per = ia_rnn_packed_r_floats(G, H);
+    const size_t bytes = (size_t)D * per * sizeof(float);
+    const size_t span = (bytes + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE;
+    const float *src = t->data;
+    if (!per || G * H != t->dims[1]) return IA_OK;
     char *blk = ia_malloc(span + HUGE_PAGE);
     if (!blk) return ia_error_set(IA_ENOMEM, "out of memory for an LSTM R");
     char *al = (char *)(((uintptr_t)blk + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1));
 #ifdef MADV_HUGEPAGE
     (void)madvise(al, span, MADV_HUGEPAGE); /* a hint: small pages if refused */
 #endif
-    memcpy(al, src, bytes);
-    int rc = ia_graph_add_const_f32(g, r, 3, dims, (float *)(void *)blk, id);
+    for (int64_t d = 0; d < D; d++)
+        ia_rnn_pack_r(G, H, src + d * G * H * H, (float *)(void *)al + (size_t)d * per);
+    /* on small pages the recurrence needs its software prefetches: R as is */
+    if (!on_huge_pages(al)) {
+        ia_free(blk);
+        return IA_OK;
+    }
+    int64_t n = D * (int64_t)per;
+    int rc = ia_graph_add_const_f32(g, r, 1, &n, (float *)(void *)blk, id);
     if (rc == IA_OK) g->values[*id].t.data = al;
     return rc;
 }

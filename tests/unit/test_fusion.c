@@ -833,7 +833,7 @@ static void test_fused_ops_reject_bad_input(void) {
  * and keep all their outputs: a bidirectional one with B, a constant
  * sequence_lens (7 and 4 steps of 7) and Y, Y_h, Y_c all graph outputs;
  * a forward one without B whose Y is not even produced (only Y_h); a
- * reverse one of hidden 256 (R big enough for its huge-page copy) with
+ * reverse one of hidden 256 (R big enough for its packed huge-page copy) with
  * only Y_c. Fused and plain sessions must agree on every output, on 1 and
  * 2 threads. */
 static void test_lstm_prepacked(void) {

@@ -327,9 +327,9 @@ struct rec_case {
 
 /* FusedLSTM (what fuse_rnn.c makes of an LSTM with constant W and B) on
  * the inputs of an LSTM case, on run_pool: W packed per direction, B
- * pre-summed and R's copy given (the recurrence without software
- * prefetches), then B left to the op (B not constant) and no copy of R;
- * every output must match the generic LSTM's (want). */
+ * pre-summed and R packed by ia_rnn_pack_r (the packed recurrence), then
+ * B left to the op (B not constant) and no packed R; every output must
+ * match the generic LSTM's (want). */
 static void check_fused_lstm(const struct rec_case *rc, const struct ia_tensor *const *in8,
                              float *const *want, const size_t *n_want) {
     const struct ia_tensor *w = in8[1], *b = in8[3];
@@ -347,15 +347,17 @@ static void check_fused_lstm(const struct rec_case *rc, const struct ia_tensor *
     struct ia_tensor wpt = ten(IA_DTYPE_FLOAT32, 1, DIMS((int64_t)(D * (int64_t)per)), wp);
     struct ia_tensor bst = ten(IA_DTYPE_FLOAT32, 2, DIMS(D, GH), bs);
     const int64_t H = in8[2]->dims[2];
-    float *rcopy = malloc((size_t)(D * GH * H) * sizeof(float));
-    memcpy(rcopy, in8[2]->data, (size_t)(D * GH * H) * sizeof(float));
-    struct ia_tensor rht = ten(IA_DTYPE_FLOAT32, 3, DIMS(D, GH, H), rcopy);
+    const size_t rper = ia_rnn_packed_r_floats(4, H);
+    float *rcopy = malloc((size_t)D * rper * sizeof(float) + 4);
+    for (int64_t d = 0; d < D; d++)
+        ia_rnn_pack_r(4, H, (const float *)in8[2]->data + d * GH * H, rcopy + (size_t)d * rper);
+    struct ia_tensor rht = ten(IA_DTYPE_FLOAT32, 1, DIMS((int64_t)(D * (int64_t)rper)), rcopy);
     for (int with_sum = 1; with_sum >= 0; with_sum--) {
         const struct ia_tensor *in[11];
         memcpy(in, in8, 8 * sizeof *in);
         in[8] = &wpt;
         in[9] = with_sum && b ? &bst : NULL;
-        in[10] = with_sum ? &rht : NULL;
+        in[10] = with_sum && rper ? &rht : NULL;
         CHECK_EQ_INT(run("ai.ia.fused", "FusedLSTM", 14, rc->attrs, rc->n_attrs, 11, in, 3, NULL),
                      IA_OK);
         for (size_t i = 0; i < 3; i++) {

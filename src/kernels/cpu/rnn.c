@@ -287,7 +287,7 @@ static inline void clip_n(const struct rnn_cfg *c, float *x, int64_t n) {
 struct rnn_prepacked {
     const float *Wp;   /* W^T packed by ia_sgemm_pack_b (AUTO path) */
     const float *bsum; /* (G*H) Wb + Rb, or NULL: B absent or not constant */
-    const float *Rh;   /* R's copy on huge pages, or NULL: R itself */
+    const float *Rp;   /* R packed (ia_rnn_pack_r) on huge pages, or NULL */
 };
 
 /* The bias add that runs on each finished row piece of X·W^T. */
@@ -302,7 +302,7 @@ static int rnn_direction(struct ia_op_ctx *ctx, const struct rnn_cfg *c, int d, 
     const int64_t H = c->hid, G = c->gates, GH = G * H, I = c->in, N = c->batch;
     const float *X = ctx->inputs[0]->data;
     const float *W = (const float *)ctx->inputs[1]->data + d * GH * I;
-    const float *R = pp && pp->Rh ? pp->Rh : (const float *)ctx->inputs[2]->data + d * GH * H;
+    const float *R = (const float *)ctx->inputs[2]->data + d * GH * H;
     const struct ia_tensor *Bt = in_opt(ctx, 3), *h0 = in_opt(ctx, 5);
     const float *Wb = Bt ? (const float *)Bt->data + d * 2 * GH : NULL;
     const float *Rb = Wb ? Wb + GH : NULL;
@@ -354,7 +354,7 @@ static int rnn_direction(struct ia_op_ctx *ctx, const struct rnn_cfg *c, int d, 
                                   .lens = lens,
                                   .max_len = max_len,
                                   .R = R,
-                                  .huge_r = pp && pp->Rh,
+                                  .Rp = pp ? pp->Rp : NULL,
                                   .xw = bf->xw,
                                   .rbh = gru_lbr && Rb ? Rb + 2 * H : NULL,
                                   .P = P,
@@ -465,17 +465,19 @@ static int rnn_direction(struct ia_op_ctx *ctx, const struct rnn_cfg *c, int d, 
 }
 
 /* FusedLSTM's inputs 8 (Wp: dirs slices of ia_rnn_packed_w_floats), 9
- * (bsum: [dirs, G*H]) and 10 (R's copy) for direction d, each when present
- * and of the right size; anything else leaves its member NULL and the
- * plain inputs are used. */
+ * (bsum: [dirs, G*H]) and 10 (R packed by ia_rnn_pack_r: dirs slices of
+ * ia_rnn_packed_r_floats) for direction d, each when present and of the
+ * right size; anything else leaves its member NULL and the plain inputs
+ * are used. */
 static void prepacked_for(const struct ia_op_ctx *ctx, const struct rnn_cfg *c, int d,
                           struct rnn_prepacked *pp) {
     const int64_t GH = (int64_t)c->gates * c->hid;
     const struct ia_tensor *wp = in_opt(ctx, 8), *bs = in_opt(ctx, 9), *rh = in_opt(ctx, 10);
     size_t per = ia_rnn_packed_w_floats(c->in, GH);
     memset(pp, 0, sizeof *pp);
-    if (rh && rh->dtype == IA_DTYPE_FLOAT32 && rh->numel == ctx->inputs[2]->numel)
-        pp->Rh = (const float *)rh->data + d * GH * c->hid;
+    size_t rper = ia_rnn_packed_r_floats(c->gates, c->hid);
+    if (rh && rh->dtype == IA_DTYPE_FLOAT32 && rper && rh->numel == rper * (uint64_t)c->dirs)
+        pp->Rp = (const float *)rh->data + (size_t)d * rper;
     if (!per || !wp || wp->dtype != IA_DTYPE_FLOAT32 || wp->numel != per * (uint64_t)c->dirs)
         return;
     pp->Wp = (const float *)wp->data + (size_t)d * per;
@@ -548,9 +550,10 @@ static int lstm_compute(struct ia_op_ctx *ctx) { return rnn_compute(ctx, RNN_LST
 /* FusedLSTM (ai.ia.fused, made by src/graph/fuse_rnn.c): LSTM's inputs
  * 0-7, then 8: W packed once per session (ia_rnn_packed_w_floats per
  * direction), 9: Wb + Rb per direction (omitted when B is not constant),
- * 10: a copy of R on huge pages (omitted for a small R); LSTM's
- * attributes, outputs and semantics. The node keeps its model opset
- * (layout is read from opset 14 on). */
+ * 10: R packed by ia_rnn_pack_r per direction, on huge pages (omitted for
+ * a small R or without huge pages); LSTM's attributes, outputs and
+ * semantics. The node keeps its model opset (layout is read from opset 14
+ * on). */
 static int flstm_infer(struct ia_op_ctx *ctx) {
     if (ctx->n_inputs > 11)
         return ia_op_error(ctx, IA_EINVAL, "%zu inputs; at most 11", ctx->n_inputs);

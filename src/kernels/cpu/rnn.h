@@ -20,4 +20,9 @@ int ia_rnn_compute_path(struct ia_op_ctx *ctx, int allow_fast);
  * 0 when this machine has no packed GEMM path. */
 size_t ia_rnn_packed_w_floats(int64_t in, int64_t gh);
 
+/* One direction's R ([G*H, H]) in the order the AVX-512 recurrence reads
+ * it (rnn_fast.c): ia_rnn_packed_r_floats(G, H) floats at dst. */
+size_t ia_rnn_packed_r_floats(int64_t G, int64_t H);
+void ia_rnn_pack_r(int64_t G, int64_t H, const float *R, float *dst);
+
 #endif
