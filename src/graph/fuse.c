@@ -682,6 +682,7 @@ int ia_graph_fuse(struct ia_graph *g, size_t *n_fused) {
     /* what is left: chains of scalar elementwise ops after any node */
     for (size_t i = 0; rc == IA_OK && i < g->n_nodes; i++) rc = fuse_eltwise(&c, &g->nodes[i]);
     if (rc == IA_OK) rc = ia_graph_fuse_conv(g, &c.n_fused); /* fuse_conv.c */
+    if (rc == IA_OK) rc = ia_graph_fuse_rnn(g, &c.n_fused);  /* fuse_rnn.c */
     ia_free(c.uses);
     ia_free(c.packed);
     ia_graph_lifetimes(g);

@@ -26,6 +26,11 @@ int ia_graph_fuse_conv(struct ia_graph *g, size_t *n_fused);
  * error. */
 int ia_graph_fold_conv_bn(struct ia_graph *g, size_t *n_fused);
 
+/* LSTM with constant W (and B) -> FusedLSTM, W packed once for the input
+ * product and Wb + Rb summed (fuse_rnn.c); run by ia_graph_fuse. Adds the
+ * nodes it makes to *n_fused; IA_ENOMEM is the only error. */
+int ia_graph_fuse_rnn(struct ia_graph *g, size_t *n_fused);
+
 /* ---- shared by the passes (fuse_node.c) ---- */
 
 /* Node nd becomes op (at opset) reading in[0..n_in) with attrs, keeping its

@@ -882,7 +882,104 @@ static void test_fused_ops_reject_bad_input(void) {
     }
 }
 
-TEST_MAIN(T(test_block_matches_unfused), T(test_attention_matches_unfused),
+/* LSTMs with constant W become FusedLSTM (W packed once, Wb + Rb summed)
+ * and keep all their outputs: a bidirectional one with B, a constant
+ * sequence_lens (7 and 4 steps of 7) and Y, Y_h, Y_c all graph outputs;
+ * a forward one without B whose Y is not even produced (only Y_h); a
+ * reverse one of hidden 256 (R big enough for its packed huge-page copy) with
+ * only Y_c. Fused and plain sessions must agree on every output, on 1 and
+ * 2 threads. */
+static void test_lstm_prepacked(void) {
+    enum { S = 7, NB = 2, I = 9, H1 = 20, H2 = 37, H3 = 256 };
+    struct mb m;
+    mb_init(&m);
+    float *w = malloc(sizeof(float) * 4 * H3 * H3);
+    int64_t wd1[3] = {2, 4 * H1, I}, rd1[3] = {2, 4 * H1, H1}, bd1[2] = {2, 8 * H1};
+    int64_t wd2[3] = {1, 4 * H2, I}, rd2[3] = {1, 4 * H2, H2}, sd[1] = {NB};
+    int64_t wd3[3] = {1, 4 * H3, I}, rd3[3] = {1, 4 * H3, H3}, bd3[2] = {1, 8 * H3};
+    fill(w, 2 * 4 * H1 * I, 0.4f), mb_const(&m, "w1", 3, wd1, w);
+    fill(w, 2 * 4 * H1 * H1, 0.4f), mb_const(&m, "r1", 3, rd1, w);
+    fill(w, 2 * 8 * H1, 0.3f), mb_const(&m, "b1", 2, bd1, w);
+    fill(w, 4 * H2 * I, 0.4f), mb_const(&m, "w2", 3, wd2, w);
+    fill(w, 4 * H2 * H2, 0.3f), mb_const(&m, "r2", 3, rd2, w);
+    fill(w, 4 * H3 * I, 0.4f), mb_const(&m, "w3", 3, wd3, w);
+    fill(w, 4 * H3 * H3, 0.1f), mb_const(&m, "r3", 3, rd3, w);
+    fill(w, 8 * H3, 0.3f), mb_const(&m, "b3", 2, bd3, w);
+    free(w);
+    const int32_t lens[NB] = {S, 4};
+    if (ia_onnx_builder_add_initializer(m.b, "sl", IA_DTYPE_INT32, 1, sd, lens, sizeof lens))
+        abort();
+    struct ia_onnx_attr a1[2] = {{.name = "hidden_size", .type = IA_ONNX_ATTR_INT, .i = H1},
+                                 {.name = "direction", .type = IA_ONNX_ATTR_STRING,
+                                  .s = {(const uint8_t *)"bidirectional", 13}}};
+    struct ia_onnx_attr a2[1] = {{.name = "hidden_size", .type = IA_ONNX_ATTR_INT, .i = H2}};
+    struct ia_onnx_attr a3[1] = {{.name = "direction", .type = IA_ONNX_ATTR_STRING,
+                                  .s = {(const uint8_t *)"reverse", 7}}};
+    struct ia_onnx_node n1 = {.name = "l1", .op_type = "LSTM", .domain = "", .n_inputs = 5,
+                              .inputs = A("x", "w1", "r1", "b1", "sl"), .n_outputs = 3,
+                              .outputs = A("y1", "yh1", "yc1"), .n_attrs = 2, .attrs = a1};
+    struct ia_onnx_node n2 = {.name = "l2", .op_type = "LSTM", .domain = "", .n_inputs = 3,
+                              .inputs = A("x", "w2", "r2"), .n_outputs = 2,
+                              .outputs = A("", "yh2"), .n_attrs = 1, .attrs = a2};
+    struct ia_onnx_node n3 = {.name = "l3", .op_type = "LSTM", .domain = "", .n_inputs = 4,
+                              .inputs = A("x", "w3", "r3", "b3"), .n_outputs = 3,
+                              .outputs = A("", "", "yc3"), .n_attrs = 1, .attrs = a3};
+    if (ia_onnx_builder_add_node(m.b, &n1) || ia_onnx_builder_add_node(m.b, &n2) ||
+        ia_onnx_builder_add_node(m.b, &n3))
+        abort();
+    struct ia_onnx_dim dx[3] = {{.value = -1, .param = "seq"}, {.value = NB}, {.value = I}};
+    struct ia_onnx_dim dy[4] = {{.value = -1, .param = "seq"}, {.value = 2}, {.value = NB},
+                                {.value = H1}};
+    struct ia_onnx_dim dh1[3] = {{.value = 2}, {.value = NB}, {.value = H1}};
+    struct ia_onnx_dim dh2[3] = {{.value = 1}, {.value = NB}, {.value = H2}};
+    struct ia_onnx_dim dh3[3] = {{.value = 1}, {.value = NB}, {.value = H3}};
+    if (ia_onnx_builder_add_input(m.b, "x", IA_DTYPE_FLOAT32, 3, dx) ||
+        ia_onnx_builder_add_output(m.b, "y1", IA_DTYPE_FLOAT32, 4, dy) ||
+        ia_onnx_builder_add_output(m.b, "yh1", IA_DTYPE_FLOAT32, 3, dh1) ||
+        ia_onnx_builder_add_output(m.b, "yc1", IA_DTYPE_FLOAT32, 3, dh1) ||
+        ia_onnx_builder_add_output(m.b, "yh2", IA_DTYPE_FLOAT32, 3, dh2) ||
+        ia_onnx_builder_add_output(m.b, "yc3", IA_DTYPE_FLOAT32, 3, dh3))
+        abort();
+    uint8_t *buf;
+    size_t len;
+    if (ia_onnx_builder_serialize(m.b, &buf, &len) != IA_OK) abort();
+    ia_onnx_builder_destroy(m.b);
+    struct ia_model *md = NULL;
+    REQUIRE(ia_onnx_load_memory(buf, len, NULL, 0, &md) == IA_OK);
+    ia_free(buf);
+    if (ia_sgemm_best_path() != IA_SGEMM_REF) CHECK_EQ_INT(count_fused(md), 3);
+    float x[S * NB * I];
+    fill(x, S * NB * I, 1.0f);
+    struct ia_tensor t = {0};
+    ia_tensor_set_shape(&t, IA_DTYPE_FLOAT32, 3, (int64_t[]){S, NB, I});
+    t.data = x;
+    const struct ia_tensor *ins[1] = {&t};
+    for (int th = 1; th <= 2; th++) {
+        struct ia_session *sf = NULL, *sp = NULL;
+        struct ia_session_opts of = {.threads = th}, op = {.threads = th, .no_fold = 1};
+        REQUIRE(ia_session_create(md, &of, &sf) == IA_OK);
+        REQUIRE(ia_session_create(md, &op, &sp) == IA_OK);
+        struct ia_tensor *const *yf, *const *yp;
+        for (int r = 0; r < 2; r++) {
+            CHECK_EQ_INT(ia_session_run(sf, 1, A("x"), ins, 5, &yf), IA_OK);
+            CHECK_EQ_INT(ia_session_run(sp, 1, A("x"), ins, 5, &yp), IA_OK);
+        }
+        for (int o = 0; o < 5; o++) {
+            REQUIRE(yf[o]->numel == yp[o]->numel && yf[o]->numel > 0);
+            const float *a = yf[o]->data, *b = yp[o]->data;
+            int bad = 0;
+            for (uint64_t i = 0; i < yf[o]->numel; i++)
+                if (!(fabs((double)a[i] - b[i]) <= 1e-5 + 1e-4 * fabs(b[i]))) bad++;
+            if (bad) fprintf(stderr, "threads %d output %d: %d values differ\n", th, o, bad);
+            CHECK(bad == 0);
+        }
+        ia_session_destroy(sf);
+        ia_session_destroy(sp);
+    }
+    ia_model_free(md);
+}
+
+TEST_MAIN(T(test_lstm_prepacked), T(test_block_matches_unfused), T(test_attention_matches_unfused),
           T(test_elementwise_chain), T(test_shared_values_not_fused), T(test_bare_matmul),
           T(test_residual_add), T(test_prepacked_gemm), T(test_prepacked_multi), T(test_gelu_approximations),
           T(test_fused_ops_reject_bad_input), T(test_conv_activation), T(test_conv_batchnorm))

@@ -11,6 +11,7 @@
 #include "check.h"
 #include "ia/kernels.h"
 #include "kernels/cpu/fused_math.h"
+#include "kernels/cpu/gemm.h"
 #include "kernels/cpu/rnn.h"
 #include "kernels_rnn_quant_ref.h"
 
@@ -324,6 +325,51 @@ struct rec_case {
     int r_shift; /* 1 + floats from a 64-byte boundary to R; 0: where malloc puts it */
 };
 
+/* FusedLSTM (what fuse_rnn.c makes of an LSTM with constant W and B) on
+ * the inputs of an LSTM case, on run_pool: W packed per direction, B
+ * pre-summed and R packed by ia_rnn_pack_r (the packed recurrence), then
+ * B left to the op (B not constant) and no packed R; every output must
+ * match the generic LSTM's (want). */
+static void check_fused_lstm(const struct rec_case *rc, const struct ia_tensor *const *in8,
+                             float *const *want, const size_t *n_want) {
+    const struct ia_tensor *w = in8[1], *b = in8[3];
+    const int64_t D = w->dims[0], GH = w->dims[1], I = w->dims[2];
+    size_t per = ia_rnn_packed_w_floats(I, GH);
+    if (!per) return; /* no packed GEMM path here: the pass leaves LSTM alone */
+    float *wp = calloc((size_t)D * per, sizeof(float)), *bs = malloc((size_t)(D * GH) * 4 + 4);
+    for (int64_t d = 0; d < D; d++)
+        REQUIRE(ia_sgemm_pack_b(IA_SGEMM_AUTO, 1, I, GH, (const float *)w->data + d * GH * I, I,
+                                wp + (size_t)d * per) == IA_OK);
+    for (int64_t d = 0; b && d < D; d++)
+        for (int64_t j = 0; j < GH; j++)
+            bs[d * GH + j] = ((const float *)b->data)[d * 2 * GH + j] +
+                             ((const float *)b->data)[d * 2 * GH + GH + j];
+    struct ia_tensor wpt = ten(IA_DTYPE_FLOAT32, 1, DIMS((int64_t)(D * (int64_t)per)), wp);
+    struct ia_tensor bst = ten(IA_DTYPE_FLOAT32, 2, DIMS(D, GH), bs);
+    const int64_t H = in8[2]->dims[2];
+    const size_t rper = ia_rnn_packed_r_floats(4, H);
+    float *rcopy = malloc((size_t)D * rper * sizeof(float) + 4);
+    for (int64_t d = 0; d < D; d++)
+        ia_rnn_pack_r(4, H, (const float *)in8[2]->data + d * GH * H, rcopy + (size_t)d * rper);
+    struct ia_tensor rht = ten(IA_DTYPE_FLOAT32, 1, DIMS((int64_t)(D * (int64_t)rper)), rcopy);
+    for (int with_sum = 1; with_sum >= 0; with_sum--) {
+        const struct ia_tensor *in[11];
+        memcpy(in, in8, 8 * sizeof *in);
+        in[8] = &wpt;
+        in[9] = with_sum && b ? &bst : NULL;
+        in[10] = with_sum && rper ? &rht : NULL;
+        CHECK_EQ_INT(run("ai.ia.fused", "FusedLSTM", 14, rc->attrs, rc->n_attrs, 11, in, 3, NULL),
+                     IA_OK);
+        for (size_t i = 0; i < 3; i++) {
+            if (!close_f(&outs[i], want[i], n_want[i]))
+                fprintf(stderr, "  FusedLSTM H=%lld N=%lld sum %d output %zu differs\n",
+                        (long long)(GH / 4), (long long)rc->batch, with_sum, i);
+            CHECK(close_f(&outs[i], want[i], n_want[i]));
+        }
+    }
+    free(wp), free(bs), free(rcopy);
+}
+
 /* Runs one recurrent op with random inputs through the fast and the generic
  * recurrence and checks that every output agrees. */
 static void check_fast_vs_generic(const struct rec_case *rc) {
@@ -386,8 +432,9 @@ static void check_fast_vs_generic(const struct rec_case *rc) {
             fprintf(stderr, "  %s H=%lld N=%lld output %zu differs\n", rc->op, (long long)H,
                     (long long)N, i);
         CHECK(close_f(&outs[i], want[i], n_want[i]));
-        free(want[i]);
     }
+    if (G == 4) check_fused_lstm(rc, in, want, n_want);
+    for (size_t i = 0; i < n_out; i++) free(want[i]);
     run_pool = NULL;
     ia_pool_destroy(pool);
     free_outs();

@@ -282,9 +282,23 @@ static inline void clip_n(const struct rnn_cfg *c, float *x, int64_t n) {
         x[i] = x[i] < -c->clip ? -c->clip : x[i] > c->clip ? c->clip : x[i];
 }
 
+/* FusedLSTM's session-time forms of W and B (fuse_rnn.c), for direction d;
+ * NULL members: the op's own inputs are used. */
+struct rnn_prepacked {
+    const float *Wp;   /* W^T packed by ia_sgemm_pack_b (AUTO path) */
+    const float *bsum; /* (G*H) Wb + Rb, or NULL: B absent or not constant */
+    const float *Rp;   /* R packed (ia_rnn_pack_r) on huge pages, or NULL */
+};
+
+/* The bias add that runs on each finished row piece of X·W^T. */
+static void add_bias_row(const void *user, float *c, int64_t col0, int64_t n) {
+    const float *b = (const float *)user + col0;
+    for (int64_t j = 0; j < n; j++) c[j] += b[j];
+}
+
 /* Runs direction d over every batch entry. */
 static int rnn_direction(struct ia_op_ctx *ctx, const struct rnn_cfg *c, int d, const int64_t *lens,
-                         struct rnn_bufs *bf, int fast) {
+                         struct rnn_bufs *bf, int fast, const struct rnn_prepacked *pp) {
     const int64_t H = c->hid, G = c->gates, GH = G * H, I = c->in, N = c->batch;
     const float *X = ctx->inputs[0]->data;
     const float *W = (const float *)ctx->inputs[1]->data + d * GH * I;
@@ -301,9 +315,17 @@ static int rnn_direction(struct ia_op_ctx *ctx, const struct rnn_cfg *c, int d, 
     const int gru_lbr = c->kind == RNN_GRU && c->linear_before_reset;
 
     int64_t rows = c->seq * N;
-    int rc = ia_sgemm(0, 1, rows, GH, I, 1.0f, X, I, W, I, 0.0f, bf->xw, GH, ctx->pool);
+    int rc;
+    if (pp && pp->Wp) {
+        /* the biases, pre-summed, go in while each piece of xw is in cache */
+        struct ia_sgemm_epi epi = {add_bias_row, pp->bsum};
+        rc = ia_sgemm_prepacked(IA_SGEMM_AUTO, rows, GH, I, X, I, pp->Wp, bf->xw, GH,
+                                pp->bsum ? &epi : NULL, ctx->pool);
+    } else {
+        rc = ia_sgemm(0, 1, rows, GH, I, 1.0f, X, I, W, I, 0.0f, bf->xw, GH, ctx->pool);
+    }
     if (rc) return ia_op_error(ctx, rc, "no memory for the input product");
-    if (Wb) {
+    if (Wb && !(pp && pp->Wp && pp->bsum)) {
         for (int64_t r = 0; r < rows; r++) {
             float *xw = bf->xw + r * GH;
             for (int64_t j = 0; j < GH; j++) xw[j] += Wb[j];
@@ -332,6 +354,7 @@ static int rnn_direction(struct ia_op_ctx *ctx, const struct rnn_cfg *c, int d, 
                                   .lens = lens,
                                   .max_len = max_len,
                                   .R = R,
+                                  .Rp = pp ? pp->Rp : NULL,
                                   .xw = bf->xw,
                                   .rbh = gru_lbr && Rb ? Rb + 2 * H : NULL,
                                   .P = P,
@@ -441,10 +464,40 @@ static int rnn_direction(struct ia_op_ctx *ctx, const struct rnn_cfg *c, int d, 
     return IA_OK;
 }
 
+/* FusedLSTM's inputs 8 (Wp: dirs slices of ia_rnn_packed_w_floats), 9
+ * (bsum: [dirs, G*H]) and 10 (R packed by ia_rnn_pack_r: dirs slices of
+ * ia_rnn_packed_r_floats) for direction d, each when present and of the
+ * right size; anything else leaves its member NULL and the plain inputs
+ * are used. */
+static void prepacked_for(const struct ia_op_ctx *ctx, const struct rnn_cfg *c, int d,
+                          struct rnn_prepacked *pp) {
+    const int64_t GH = (int64_t)c->gates * c->hid;
+    const struct ia_tensor *wp = in_opt(ctx, 8), *bs = in_opt(ctx, 9), *rh = in_opt(ctx, 10);
+    size_t per = ia_rnn_packed_w_floats(c->in, GH);
+    memset(pp, 0, sizeof *pp);
+    size_t rper = ia_rnn_packed_r_floats(c->gates, c->hid);
+    if (rh && rh->dtype == IA_DTYPE_FLOAT32 && rper && rh->numel == rper * (uint64_t)c->dirs)
+        pp->Rp = (const float *)rh->data + (size_t)d * rper;
+    if (!per || !wp || wp->dtype != IA_DTYPE_FLOAT32 || wp->numel != per * (uint64_t)c->dirs)
+        return;
+    pp->Wp = (const float *)wp->data + (size_t)d * per;
+    if (bs && bs->dtype == IA_DTYPE_FLOAT32 && bs->numel == (uint64_t)(c->dirs * GH) &&
+        in_opt(ctx, 3))
+        pp->bsum = (const float *)bs->data + d * GH;
+}
+
+size_t ia_rnn_packed_w_floats(int64_t in, int64_t gh) {
+    enum ia_sgemm_path best = ia_sgemm_best_path();
+    if (best == IA_SGEMM_REF || !ia_sgemm_path_available(best) || in <= 0 || gh <= 0) return 0;
+    size_t n = ia_sgemm_packed_b_floats(IA_SGEMM_AUTO, in, gh);
+    return (n + 15) / 16 * 16; /* each direction's slice starts on a cache line */
+}
+
 static int rnn_compute(struct ia_op_ctx *ctx, enum rnn_kind kind, int allow_fast) {
     struct rnn_cfg c;
     int rc = rnn_setup(ctx, kind, &c);
     if (rc) return rc;
+    const int fused = !strcmp(ctx->node->op_type, "FusedLSTM");
     const int fast = allow_fast && rnn_fast_supported(&c);
     const int64_t N = c.batch, H = c.hid, GH = c.gates * c.hid;
     const struct ia_tensor *sl = in_opt(ctx, 4);
@@ -471,13 +524,19 @@ static int rnn_compute(struct ia_op_ctx *ctx, enum rnn_kind kind, int allow_fast
     }
     struct ia_tensor *Y = out_opt(ctx, 0);
     if (Y && Y->nbytes) memset(Y->data, 0, (size_t)Y->nbytes);
-    for (int d = 0; d < c.dirs && rc == IA_OK; d++) rc = rnn_direction(ctx, &c, d, lens, &bf, fast);
+    for (int d = 0; d < c.dirs && rc == IA_OK; d++) {
+        struct rnn_prepacked pp;
+        if (fused) prepacked_for(ctx, &c, d, &pp);
+        rc = rnn_direction(ctx, &c, d, lens, &bf, fast, fused ? &pp : NULL);
+    }
     return rc;
 }
 
 int ia_rnn_compute_path(struct ia_op_ctx *ctx, int allow_fast) {
     const char *op = ctx->node->op_type;
-    enum rnn_kind kind = !strcmp(op, "LSTM") ? RNN_LSTM : !strcmp(op, "GRU") ? RNN_GRU : RNN_SIMPLE;
+    enum rnn_kind kind = !strcmp(op, "LSTM") || !strcmp(op, "FusedLSTM") ? RNN_LSTM
+                         : !strcmp(op, "GRU")                            ? RNN_GRU
+                                                                         : RNN_SIMPLE;
     return rnn_compute(ctx, kind, allow_fast);
 }
 
@@ -488,8 +547,22 @@ static int gru_compute(struct ia_op_ctx *ctx) { return rnn_compute(ctx, RNN_GRU,
 static int lstm_infer(struct ia_op_ctx *ctx) { return rnn_infer(ctx, RNN_LSTM); }
 static int lstm_compute(struct ia_op_ctx *ctx) { return rnn_compute(ctx, RNN_LSTM, 1); }
 
+/* FusedLSTM (ai.ia.fused, made by src/graph/fuse_rnn.c): LSTM's inputs
+ * 0-7, then 8: W packed once per session (ia_rnn_packed_w_floats per
+ * direction), 9: Wb + Rb per direction (omitted when B is not constant),
+ * 10: R packed by ia_rnn_pack_r per direction, on huge pages (omitted for
+ * a small R or without huge pages); LSTM's attributes, outputs and
+ * semantics. The node keeps its model opset (layout is read from opset 14
+ * on). */
+static int flstm_infer(struct ia_op_ctx *ctx) {
+    if (ctx->n_inputs > 11)
+        return ia_op_error(ctx, IA_EINVAL, "%zu inputs; at most 11", ctx->n_inputs);
+    return rnn_infer(ctx, RNN_LSTM);
+}
+
 // clang-format off
 const struct ia_op_def ia_op_RNN = {"", "RNN", 7, 0, rnn_infer_simple, rnn_compute_simple};
 const struct ia_op_def ia_op_GRU = {"", "GRU", 7, 0, gru_infer, gru_compute};
 const struct ia_op_def ia_op_LSTM = {"", "LSTM", 7, 0, lstm_infer, lstm_compute};
+const struct ia_op_def ia_op_ia_FusedLSTM = {"ai.ia.fused", "FusedLSTM", 1, 0, flstm_infer, lstm_compute};
 // clang-format on

@@ -6,7 +6,9 @@
  * pre-activations are dot products of h with 16 consecutive rows of R
  * (rows g*H + 16b .. +16, contiguous in k), read in place: 16 vector
  * accumulators, then one transposing reduction into a vector of 16 sums, so
- * R needs no repacking per run and is read front to back. The gate math
+ * R needs no repacking per run and is read front to back. FusedLSTM
+ * (src/graph/fuse_rnn.c) packs R once per session instead, on huge pages,
+ * in the exact order these loads read it (ia_rnn_pack_r). The gate math
  * runs on those vectors while they are in registers. For H = 256, G = 4, R
  * is 1 MiB, one core's L2: with two threads each takes half of the blocks
  * (its "part") for the whole run, so its 512 KiB of R stays in its own L2
@@ -33,6 +35,7 @@
 
 #include "fused_math.h"
 #include "gemm.h"
+#include "rnn.h"
 #include "rnn_internal.h"
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -64,16 +67,21 @@ static int64_t n_blocks(int64_t H) { return (H + BLK - 1) / BLK; }
 /* ---- the per-block product: acc[g*16 + l] = dot(h, R row g*H + u0 + l) ------------- */
 
 #ifdef HAVE_X86
-/* 16 rows (row l at r + l*ldr) dotted with h over K: acc[l]. */
-__attribute__((target("avx512f,fma"))) static void dot16_avx512(int64_t K, const float *h,
-                                                                const float *r, int64_t ldr,
-                                                                const float *next, float *acc) {
+/* 16 rows dotted with h over K: acc[l]. Rows in place (packed = 0): row l
+ * at r + l*ldr, with software prefetches of the rows that come next
+ * (`next`, pf = 1). Packed (ia_rnn_pack_r, ldr = K rounded up to 16): the
+ * block is read front to back, one stream the hardware prefetchers follow
+ * alone (it is on huge pages, rnn_fast_dir.Rp), so no software prefetches
+ * (pf = 0), which would only take load slots. */
+__attribute__((target("avx512f,fma"))) static inline __attribute__((always_inline)) void
+dot16_body(int64_t K, const float *h, const float *r, int64_t ldr, const float *next, float *acc,
+           const int pf, const int packed) {
     __m512 a[16];
     /* two passes of 8 rows: 16 row pointers would not fit in registers */
     for (int half = 0; half < 2; half++) {
         const float *rh = r + half * 8 * ldr;
         /* each pass asks for the next pass's rows, line for line */
-        const char *pf = (const char *)(half ? next : r + 8 * ldr);
+        const char *pfp = (const char *)(half ? next : r + 8 * ldr);
         __m512 s[8];
 #pragma GCC unroll 8
         for (int l = 0; l < 8; l++) s[l] = _mm512_setzero_ps();
@@ -82,8 +90,9 @@ __attribute__((target("avx512f,fma"))) static void dot16_avx512(int64_t K, const
             __m512 hv = _mm512_loadu_ps(h + k);
 #pragma GCC unroll 8
             for (int l = 0; l < 8; l++) {
-                _mm_prefetch(pf + (l * ldr + k) * (int64_t)sizeof(float), _MM_HINT_T0);
-                s[l] = _mm512_fmadd_ps(_mm512_loadu_ps(rh + l * ldr + k), hv, s[l]);
+                if (pf) _mm_prefetch(pfp + (l * ldr + k) * (int64_t)sizeof(float), _MM_HINT_T0);
+                s[l] = _mm512_fmadd_ps(
+                    _mm512_loadu_ps(packed ? rh + k * 8 + l * 16 : rh + l * ldr + k), hv, s[l]);
             }
         }
         if (k < K) {
@@ -91,7 +100,9 @@ __attribute__((target("avx512f,fma"))) static void dot16_avx512(int64_t K, const
             __m512 hv = _mm512_maskz_loadu_ps(m, h + k);
 #pragma GCC unroll 8
             for (int l = 0; l < 8; l++)
-                s[l] = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, rh + l * ldr + k), hv, s[l]);
+                s[l] = _mm512_fmadd_ps(
+                    _mm512_maskz_loadu_ps(m, packed ? rh + k * 8 + l * 16 : rh + l * ldr + k), hv,
+                    s[l]);
         }
 #pragma GCC unroll 8
         for (int l = 0; l < 8; l++) a[half * 8 + l] = s[l];
@@ -118,6 +129,18 @@ __attribute__((target("avx512f,fma"))) static void dot16_avx512(int64_t K, const
         _mm512_add_ps(_mm512_shuffle_ps(z[0], z[1], 0x88), _mm512_shuffle_ps(z[0], z[1], 0xdd));
     const __m512i order = _mm512_setr_epi32(0, 2, 1, 3, 8, 10, 9, 11, 4, 6, 5, 7, 12, 14, 13, 15);
     _mm512_storeu_ps(acc, _mm512_permutexvar_ps(order, s));
+}
+
+__attribute__((target("avx512f,fma"))) static void dot16_avx512(int64_t K, const float *h,
+                                                                const float *r, int64_t ldr,
+                                                                const float *next, float *acc) {
+    dot16_body(K, h, r, ldr, next, acc, 1, 0);
+}
+
+/* The same over a block packed by ia_rnn_pack_r (kp: K rounded up to 16). */
+__attribute__((target("avx512f,fma"))) static void
+dot16_avx512_packed(int64_t K, const float *h, const float *rp, int64_t kp, float *acc) {
+    dot16_body(K, h, rp, kp, rp, acc, 0, 1);
 }
 #endif
 
@@ -280,6 +303,11 @@ static void block_dots(const struct step_job *j, const float *v, int64_t g0, int
         const float *r = R + (g * H + u0) * H;
         float *a = acc + (g - g0) * BLK;
 #ifdef HAVE_X86
+        if (j->avx512 && n == BLK && j->dir->Rp) {
+            const int64_t kp = (H + 15) / 16 * 16;
+            dot16_avx512_packed(H, v, j->dir->Rp + (blk * j->c->gates + g) * BLK * kp, kp, a);
+            continue;
+        }
         if (j->avx512 && n == BLK) {
             /* prefetch the next gate's rows, after the last the next block's */
             const float *next = g + 1 < g1      ? r + H * H
@@ -502,4 +530,26 @@ void rnn_fast_run(const struct rnn_cfg *c, const struct rnn_fast_dir *dir, struc
         ia_pool_run(pool, j.n_parts, phase_task, &j);
     else
         phase_task(&j, 0, 0);
+}
+
+/* Full blocks only (a tail block reads R in place). Block b, gate g:
+ * 16 rows x kp at ((b*G + g)*16)*kp, as two halves of 8 rows, each half
+ * k-chunk by k-chunk: 16 floats of row 0, of row 1, ... of row 7. */
+size_t ia_rnn_packed_r_floats(int64_t G, int64_t H) {
+    return (size_t)((H / BLK) * G * BLK * ((H + 15) / 16 * 16));
+}
+
+void ia_rnn_pack_r(int64_t G, int64_t H, const float *R, float *dst) {
+    const int64_t kp = (H + 15) / 16 * 16;
+    for (int64_t blk = 0; blk < H / BLK; blk++)
+        for (int64_t g = 0; g < G; g++)
+            for (int64_t half = 0; half < 2; half++) {
+                float *d = dst + ((blk * G + g) * BLK + half * 8) * kp;
+                for (int64_t k = 0; k < kp; k += 16)
+                    for (int64_t l = 0; l < 8; l++)
+                        for (int64_t e = 0; e < 16; e++) {
+                            const int64_t row = g * H + blk * BLK + half * 8 + l;
+                            d[k * 8 + l * 16 + e] = k + e < H ? R[row * H + k + e] : 0.0f;
+                        }
+            }
 }

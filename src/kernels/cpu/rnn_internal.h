@@ -71,6 +71,8 @@ struct rnn_fast_dir {
     const int64_t *lens; /* (batch) steps per batch entry, <= seq */
     int64_t max_len;     /* max of lens */
     const float *R;      /* (G*H, H) this direction's recurrent weights */
+    const float *Rp;     /* or NULL: R's full blocks packed by ia_rnn_pack_r, on huge
+                          * pages (FusedLSTM's input 10), read instead of R there */
     const float *xw;     /* (seq*batch, G*H): X·W^T + folded biases, X's row order */
     const float *rbh;    /* GRU: (H) Rbh, kept inside r·(...); NULL: zero */
     const float *P;      /* LSTM: (3H) peepholes i, o, f; NULL: none */
