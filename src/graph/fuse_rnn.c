@@ -9,11 +9,9 @@
  * and a big R is read from a packed copy on huge pages (add_huge_copy,
  * input 10).
  *
- * Memory: the node's new arrays (in, out) and its synthetic ONNX node and
- * input names live in one ia_malloc'd block starting at `in`, freed by
- * ia_graph_free like any node's; attributes and output names point into
- * the model, which outlives the graph. The packed W and summed B are
- * `folded` data of new constant values, owned by the graph. */
+ * Memory: the node is swapped by ia_graph_swap_node_outs (fuse_node.c).
+ * The packed W and summed B are `folded` data of new constant values,
+ * owned by the graph. */
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -133,38 +131,6 @@ static int add_huge_copy(struct ia_graph *g, int r, int *id) {
     return rc;
 }
 
-/* Node nd (LSTM) becomes FusedLSTM reading in[0..FLSTM_INPUTS), keeping
- * its outputs and attributes; the old block is freed. */
-static int swap_lstm(struct ia_graph *g, struct ia_graph_node *nd, const struct ia_op_def *op,
-                     const int *in) {
-    const size_t n_in = FLSTM_INPUTS, n_out = nd->n_out;
-    size_t at_node = (n_in + n_out) * sizeof(int);
-    at_node = (at_node + 15) / 16 * 16;
-    size_t at_names = at_node + (sizeof(struct ia_onnx_node) + 15) / 16 * 16;
-    char *blk = ia_calloc(1, at_names + n_in * sizeof(char *));
-    if (!blk) return ia_error_set(IA_ENOMEM, "out of memory");
-    int *bin = (int *)(void *)blk, *bout = bin + n_in;
-    struct ia_onnx_node *node = (struct ia_onnx_node *)(void *)(blk + at_node);
-    const char **names = (const char **)(void *)(blk + at_names);
-    for (size_t k = 0; k < n_in; k++) {
-        bin[k] = in[k];
-        names[k] = in[k] >= 0 ? g->values[in[k]].name : "";
-    }
-    memcpy(bout, nd->out, n_out * sizeof(int));
-    *node = *nd->src;
-    node->op_type = op->op_type;
-    node->domain = op->domain;
-    node->n_inputs = n_in;
-    node->inputs = names;
-    ia_free(nd->in); /* the old node's block (in, out, implicit) */
-    nd->src = node;
-    nd->op = op;
-    nd->n_in = n_in;
-    nd->in = bin;
-    nd->out = bout;
-    return IA_OK;
-}
-
 static int fuse_one(struct ia_graph *g, struct ia_graph_node *nd, const struct ia_op_def *op,
                     size_t *n_fused) {
     const char *dom = nd->src->domain;
@@ -186,7 +152,13 @@ static int fuse_one(struct ia_graph *g, struct ia_graph_node *nd, const struct i
     if (r >= 0 && const_f32(g, r, 3) && g->values[r].t.nbytes >= HUGE_MIN &&
         (rc = add_huge_copy(g, r, &in[10])))
         return rc;
-    if ((rc = swap_lstm(g, nd, op, in))) return rc;
+    /* the same outputs, attributes and opset: only the op and inputs change */
+    const char *base = nd->src->name;
+    for (size_t k = 0; !base[0] && k < nd->n_out; k++)
+        if (nd->out[k] >= 0) base = g->values[nd->out[k]].name;
+    if ((rc = ia_graph_swap_node_outs(g, nd, op, nd->opset, base, NULL, in, FLSTM_INPUTS, nd->out,
+                                      nd->n_out, nd->src->attrs, nd->src->n_attrs)))
+        return rc;
     (*n_fused)++;
     return IA_OK;
 }
