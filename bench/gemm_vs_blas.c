@@ -11,7 +11,10 @@
  *   openblas   cblas_sgemm (built with -DHAVE_OPENBLAS)
  *   onednn     dnnl_sgemm (built with -DHAVE_DNNL)
  * and ours/blas: ours-pack and ours-pp each over the faster library. Each
- * figure is the best of several runs after a warm-up, timed in the calling
+ * figure is the best of ROUNDS rounds that take the four in turn (the
+ * machine's speed drifts over seconds: measured one after the other, one
+ * library could get a fast spell and another a slow one), each round the
+ * best of several runs after a warm-up, timed in the calling
  * thread's CPU time at one thread (all four then compute on the calling
  * thread, and time spent waiting for a core on a shared machine is not
  * counted) and in wall time at more; compare within one run.
@@ -105,14 +108,16 @@ static double now(int cpu) {
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* Best GFLOP/s over runs that together take about 0.3 s (at least 3), or
+#define ROUNDS 5
+
+/* Best GFLOP/s over runs that together take about 0.3 s / ROUNDS (at least 3), or
  * a negative code from run(). cpu: time in the thread's CPU time. */
 static double measure(int impl, const struct ctx *x, int cpu) {
     double flop = 2.0 * (double)x->s->M * (double)x->s->N * (double)x->s->K;
     int rc = run(impl, x); /* warm-up: pages, caches, thread start */
     if (rc) return rc;
     double best = 1e30, spent = 0;
-    for (int r = 0; r < 200 && (r < 3 || spent < 0.3); r++) {
+    for (int r = 0; r < 200 && (r < 3 || spent < 0.3 / ROUNDS); r++) {
         double t0 = now(cpu);
         run(impl, x);
         double dt = now(cpu) - t0;
@@ -179,8 +184,13 @@ int main(int argc, char **argv) {
             snprintf(dims, sizeof dims, "%lldx%lldx%lld", (long long)s->M, (long long)s->N,
                      (long long)s->K);
             printf("%-30s %16s", s->what, dims);
+            for (int i = 0; i < N_IMPL; i++) g[i] = 0;
+            for (int r = 0; r < ROUNDS; r++)
+                for (int i = 0; i < N_IMPL; i++) {
+                    double v = measure(i, &x, t == 1);
+                    if (r == 0 || v > g[i]) g[i] = v; /* errors (< 0) stay from round 0 */
+                }
             for (int i = 0; i < N_IMPL; i++) {
-                g[i] = measure(i, &x, t == 1);
                 if (g[i] > 0)
                     printf(" %9.1f", g[i]);
                 else
