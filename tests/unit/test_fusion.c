@@ -711,6 +711,84 @@ static void add_one(const void *user, float *c, int64_t col0, int64_t n) {
     for (int64_t j = 0; j < n; j++) c[j] += bias[col0 + j];
 }
 
+/* x (rows x k) through m at `threads` (no folding: the graph as written);
+ * a copy of output 0, or NULL. */
+static float *run_copy(const struct ia_model *m, const float *x, int64_t rows, int64_t k,
+                       int threads, uint64_t *n) {
+    struct ia_tensor t = {0};
+    int64_t d[2] = {rows, k};
+    ia_tensor_set_shape(&t, IA_DTYPE_FLOAT32, 2, d);
+    t.data = (float *)x;
+    const struct ia_tensor *ins[1] = {&t};
+    struct ia_session *s = NULL;
+    struct ia_session_opts o = {.threads = threads, .no_fold = 1};
+    struct ia_tensor *const *y;
+    float *copy = NULL;
+    if (ia_session_create(m, &o, &s) == IA_OK && ia_session_run(s, 1, A("x"), ins, 1, &y) == IA_OK &&
+        (copy = malloc(y[0]->nbytes + 1)) != NULL) {
+        memcpy(copy, y[0]->data, y[0]->nbytes);
+        *n = y[0]->numel;
+    }
+    ia_session_destroy(s);
+    return copy;
+}
+
+/* FusedMatMul named in a model with parts = 2 and no packed weights (the
+ * ia_sgemm fallback of each part): the same as two one-part nodes; parts
+ * beyond the outputs it has are an error, not a crash. */
+static void test_matmul_parts_as_written(void) {
+    enum { K = 37, N1 = 20, N2 = 45, ROWS = 30 };
+    float w1[K * N1], w2[K * N2], b1[N1], b2[N2], x[ROWS * K];
+    fill(w1, K * N1, 1.0f);
+    fill(w2, K * N2, 1.0f);
+    fill(b1, N1, 1.0f);
+    fill(b2, N2, 1.0f);
+    fill(x, ROWS * K, 1.0f);
+    struct ia_model *md[3];
+    for (int v = 0; v < 3; v++) { /* 0: parts 2; 1: two nodes; 2: parts 3, two outputs */
+        struct mb m;
+        mb_init(&m);
+        mb_const(&m, "w1", 2, (int64_t[]){K, N1}, w1);
+        mb_const(&m, "w2", 2, (int64_t[]){K, N2}, w2);
+        mb_const(&m, "b1", 1, (int64_t[]){N1}, b1);
+        mb_const(&m, "b2", 1, (int64_t[]){N2}, b2);
+        struct ia_onnx_attr at[2] = {{.name = "act", .type = IA_ONNX_ATTR_INT, .i = 1},
+                                     {.name = "parts", .type = IA_ONNX_ATTR_INT, .i = v ? 3 : 2}};
+        if (v == 1) {
+            mb_node_d(&m, "ai.ia.fused", "FusedMatMul", 3, A("x", "w1", "b1"), "y1", 1, at);
+            mb_node_d(&m, "ai.ia.fused", "FusedMatMul", 3, A("x", "w2", "b2"), "y2", 1, at);
+        } else {
+            const char *outs[2] = {"y1", "y2"};
+            struct ia_onnx_node n = {.name = "", .op_type = "FusedMatMul", .domain = "ai.ia.fused",
+                                     .n_inputs = 7, .inputs = A("x", "w1", "b1", "", "", "w2", "b2"),
+                                     .n_outputs = 2, .outputs = outs, .n_attrs = 2, .attrs = at};
+            if (ia_onnx_builder_add_node(m.b, &n) != IA_OK) abort();
+        }
+        struct ia_onnx_attr ax = {.name = "axis", .type = IA_ONNX_ATTR_INT, .i = 1};
+        mb_node_d(&m, "", "Concat", 2, A("y1", "y2"), "y", 1, &ax);
+        md[v] = mb_finish(&m, "x", K, "y", N1 + N2);
+    }
+    for (int th = 1; th <= 2; th++) {
+        uint64_t n0 = 0, n1 = 0, n2 = 0;
+        float *y0 = run_copy(md[0], x, ROWS, K, th, &n0), *y1 = run_copy(md[1], x, ROWS, K, th, &n1);
+        REQUIRE(y0 && y1);
+        CHECK_EQ_INT((int64_t)n0, ROWS * (N1 + N2));
+        CHECK_EQ_INT((int64_t)n0, (int64_t)n1);
+        double worst = 0;
+        for (uint64_t i = 0; i < n0 && n0 == n1; i++) {
+            double e = fabs((double)y0[i] - y1[i]) / (1e-5 + 1e-4 * fabs(y1[i]));
+            if (!(e <= worst)) worst = e;
+        }
+        CHECK(worst <= 1.0);
+        free(y0);
+        free(y1);
+        float *y2 = run_copy(md[2], x, ROWS, K, th, &n2);
+        CHECK(y2 == NULL); /* parts 3 with two outputs */
+        free(y2);
+    }
+    for (int v = 0; v < 3; v++) ia_model_free(md[v]);
+}
+
 /* ia_sgemm_prepacked_multi: each part against the reference product, parts
  * of one and of several column blocks (NC_PP 3072), an empty part, few
  * and many rows, K over one panel; with and without a pool. */
@@ -981,5 +1059,5 @@ static void test_lstm_prepacked(void) {
 
 TEST_MAIN(T(test_lstm_prepacked), T(test_block_matches_unfused), T(test_attention_matches_unfused),
           T(test_elementwise_chain), T(test_shared_values_not_fused), T(test_bare_matmul),
-          T(test_residual_add), T(test_prepacked_gemm), T(test_prepacked_multi), T(test_gelu_approximations),
+          T(test_residual_add), T(test_prepacked_gemm), T(test_prepacked_multi), T(test_matmul_parts_as_written), T(test_gelu_approximations),
           T(test_fused_ops_reject_bad_input), T(test_conv_activation), T(test_conv_batchnorm))
