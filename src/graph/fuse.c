@@ -83,14 +83,9 @@ static struct ia_graph_node *sole_reader(struct fuse_ctx *c, int v) {
     return NULL;
 }
 
-static int is_const_f32(const struct ia_graph *g, int v) {
-    return v >= 0 && g->values[v].is_const && g->values[v].t.dtype == IA_DTYPE_FLOAT32 &&
-           g->values[v].t.data;
-}
-
 /* v is a float32 constant of one element, within 1e-4 relative of want. */
 static int const_near(const struct ia_graph *g, int v, float want) {
-    if (!is_const_f32(g, v) || g->values[v].t.numel != 1) return 0;
+    if (!ia_graph_is_const_f32(g, v) || g->values[v].t.numel != 1) return 0;
     float f = *(const float *)g->values[v].t.data;
     return fabsf(f - want) <= 1e-4f * fabsf(want);
 }
@@ -234,7 +229,7 @@ static int fuse_matmul(struct fuse_ctx *c, struct ia_graph_node *mm) {
     struct ia_graph *g = c->g;
     if (!is_op(mm, "MatMul") || mm->n_in != 2 || mm->n_out != 1) return IA_OK;
     int a = mm->in[0], w = mm->in[1];
-    if (!is_const_f32(g, w) || g->values[w].t.rank != 2 || is_const_f32(g, a)) return IA_OK;
+    if (!ia_graph_is_const_f32(g, w) || g->values[w].t.rank != 2 || ia_graph_is_const_f32(g, a)) return IA_OK;
     if (g->values[a].shape_known && g->values[a].t.dtype != IA_DTYPE_FLOAT32) return IA_OK;
     int64_t N = g->values[w].t.dims[1];
     struct ia_graph_node *chain[16] = {mm}, *add;
@@ -243,7 +238,7 @@ static int fuse_matmul(struct fuse_ctx *c, struct ia_graph_node *mm) {
     if ((add = sole_reader(c, y)) && is_op(add, "Add")) {
         int b = other_in(add, y);
         /* rank 1: a bias of more dims would broadcast Y to a higher rank */
-        if (is_const_f32(g, b) && g->values[b].t.rank == 1 && g->values[b].t.dims[0] == N) {
+        if (ia_graph_is_const_f32(g, b) && g->values[b].t.rank == 1 && g->values[b].t.dims[0] == N) {
             bias = b;
             chain[n++] = add;
             y = out0(add);
@@ -329,12 +324,12 @@ static int fuse_layernorm(struct fuse_ctx *c, struct ia_graph_node *dv) {
     ok = ok && (ae = prod(c, sq->in[0])) && is_op(ae, "Add") && c->uses[out0(ae)] == 1;
     int var_v = -1, eps_v = -1;
     if (ok && ae->n_in == 2) {
-        int k = is_const_f32(g, ae->in[0]) ? 0 : 1; /* Add(var, eps) or Add(eps, var) */
+        int k = ia_graph_is_const_f32(g, ae->in[0]) ? 0 : 1; /* Add(var, eps) or Add(eps, var) */
         eps_v = ae->in[k];
         var_v = ae->in[1 - k];
     }
     ok = ok && (rm2 = prod(c, var_v)) && mean_last(rm2) && c->uses[var_v] == 1;
-    ok = ok && is_const_f32(g, eps_v) && g->values[eps_v].t.numel == 1;
+    ok = ok && ia_graph_is_const_f32(g, eps_v) && g->values[eps_v].t.numel == 1;
     ok = ok && (pw = prod(c, rm2->in[0])) && is_op(pw, "Pow") && pw->in[0] == d &&
          const_near(g, pw->in[1], 2.0f) && c->uses[out0(pw)] == 1;
     ok = ok && (sub = prod(c, d)) && is_op(sub, "Sub") && c->uses[d] == 2;
@@ -347,12 +342,12 @@ static int fuse_layernorm(struct fuse_ctx *c, struct ia_graph_node *dv) {
     /* scale and bias must have the normalised dim's size; with x's shape
      * unknown here, FusedLayerNorm checks that at run time. */
     if (!g->values[y].is_output && (mul = sole_reader(c, y)) && is_op(mul, "Mul") &&
-        is_const_f32(g, other_in(mul, y)) && g->values[other_in(mul, y)].t.rank == 1) {
+        ia_graph_is_const_f32(g, other_in(mul, y)) && g->values[other_in(mul, y)].t.rank == 1) {
         scale = other_in(mul, y);
         chain[n++] = mul;
         y = out0(mul);
         if (!g->values[y].is_output && (add = sole_reader(c, y)) && is_op(add, "Add") &&
-            is_const_f32(g, other_in(add, y)) && g->values[other_in(add, y)].t.rank == 1) {
+            ia_graph_is_const_f32(g, other_in(add, y)) && g->values[other_in(add, y)].t.rank == 1) {
             bias = other_in(add, y);
             chain[n++] = add;
             y = out0(add);
@@ -419,7 +414,7 @@ static int fuse_attention(struct fuse_ctx *c, struct ia_graph_node *sm) {
         x = prod(c, v);
     }
     if (x && (is_op(x, "Div") || is_op(x, "Mul")) && x->n_in == 2 && c->uses[v] == 1 &&
-        is_const_f32(g, x->in[1]) && g->values[x->in[1]].t.numel == 1) {
+        ia_graph_is_const_f32(g, x->in[1]) && g->values[x->in[1]].t.numel == 1) {
         float f = *(const float *)g->values[x->in[1]].t.data;
         if (is_op(x, "Div") && f == 0.0f) return IA_OK;
         scale = is_op(x, "Div") ? 1.0f / f : f;
@@ -499,7 +494,7 @@ static int ew_add(struct ew_prog *p, int op, float c0, float c1) {
 /* A float32 constant of one element and rank <= 1: on a tensor of rank >= 1
  * it broadcasts without changing the shape. */
 static int scalar_of(const struct ia_graph *g, int v, float *f) {
-    if (!is_const_f32(g, v) || g->values[v].t.numel != 1 || g->values[v].t.rank > 1) return 0;
+    if (!ia_graph_is_const_f32(g, v) || g->values[v].t.numel != 1 || g->values[v].t.rank > 1) return 0;
     *f = *(const float *)g->values[v].t.data;
     return 1;
 }

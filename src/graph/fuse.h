@@ -47,6 +47,9 @@ int ia_graph_swap_node_outs(struct ia_graph *g, struct ia_graph_node *nd,
                             const char *suffix, const int *in, size_t n_in, const int *out,
                             size_t n_out, const struct ia_onnx_attr *attrs, size_t n_attrs);
 
+/* 1 when value v (-1: none) is a float32 constant with its data at hand. */
+int ia_graph_is_const_f32(const struct ia_graph *g, int v);
+
 /* A new constant value named after `like`, float32 of dims, holding data,
  * which the graph then owns (freed by ia_graph_free; on IA_ENOMEM, here).
  * Reallocates g->values: pointers into it are stale afterwards. */

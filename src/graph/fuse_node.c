@@ -1,5 +1,5 @@
-/* What the fusion passes (fuse.c, fuse_conv.c) share: a node swapped for a
- * synthetic one, and a new float32 constant value.
+/* What the fusion passes (fuse.c, fuse_conv.c, fuse_rnn.c) share: a node
+ * swapped for a synthetic one, a new float32 constant value, the test for one.
  *
  * Memory: the swapped node's arrays and its synthetic ONNX node (inputs,
  * attributes, names, copies of the attributes' INTS/FLOATS lists) live in
@@ -105,4 +105,9 @@ int ia_graph_add_const_f32(struct ia_graph *g, int like, int rank, const int64_t
     v->is_const = 1;
     v->offset = -1;
     return IA_OK;
+}
+
+int ia_graph_is_const_f32(const struct ia_graph *g, int v) {
+    return v >= 0 && g->values[v].is_const && g->values[v].t.dtype == IA_DTYPE_FLOAT32 &&
+           g->values[v].t.data;
 }

@@ -23,9 +23,7 @@
 #define FLSTM_INPUTS 11
 
 static int const_f32(const struct ia_graph *g, int v, int rank) {
-    const struct ia_graph_value *gv = &g->values[v];
-    return v >= 0 && gv->is_const && gv->t.dtype == IA_DTYPE_FLOAT32 && gv->t.data &&
-           gv->t.rank == rank;
+    return ia_graph_is_const_f32(g, v) && g->values[v].t.rank == rank;
 }
 
 /* Packs W ([D, GH, I]) per direction into a new constant; *id -1 when this

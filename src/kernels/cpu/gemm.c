@@ -674,10 +674,10 @@ int ia_sgemm_prepacked_multi(enum ia_sgemm_path path, int64_t M, int64_t K, cons
     path = packed_path(path);
     struct ukr_info u = ukr_for(path);
     size_t units = 0;
-    for (size_t p = 0; p < n_parts; p++)
-        if (parts[p].N > 0)
-            units += (size_t)((parts[p].N + ncmax_for(parts[p].N, u.nr) - 1) /
-                              ncmax_for(parts[p].N, u.nr));
+    for (size_t p = 0; p < n_parts; p++) {
+        int64_t N = parts[p].N, ncm = N > 0 ? ncmax_for(N, u.nr) : 1;
+        units += (size_t)((N > 0 ? N : 0) + ncm - 1) / (size_t)ncm; /* its column blocks */
+    }
     /* what one job cannot take runs part by part */
     if (M <= 0) return IA_OK;
     if (M <= 4 || K <= 0 || path == IA_SGEMM_REF || !ia_sgemm_path_available(path) ||
